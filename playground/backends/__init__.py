@@ -1,0 +1,25 @@
+"""Backends that run one column: local transformers models or remote endpoints."""
+
+from playground.backends.base import (
+    BACKENDS,
+    Backend,
+    ColumnEmitter,
+    ColumnRequest,
+    StreamMetrics,
+    backend_for,
+    backend_key,
+    make_request,
+    resolve_seed,
+)
+
+__all__ = [
+    "BACKENDS",
+    "Backend",
+    "ColumnEmitter",
+    "ColumnRequest",
+    "StreamMetrics",
+    "backend_for",
+    "backend_key",
+    "make_request",
+    "resolve_seed",
+]

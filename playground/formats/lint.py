@@ -1,0 +1,61 @@
+"""A prompt lint: double BOS, special tokens split into pieces, a missing generation prompt."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from playground.formats.encode import encode_prompt, leading_bos_count
+from playground.formats.spec import PromptFormat
+
+# Marker-looking text, checked when no format says which markers matter.
+_MARKER_RE = re.compile(r"<\|[A-Za-z0-9_]+\|>|</?s>|\[/?INST\]")
+
+
+@dataclass(frozen=True)
+class LintFinding:
+    """One problem found in a prompt."""
+
+    code: str  # 'double-bos' | 'split-token' | 'no-generation-prompt'
+    message: str
+
+
+def lint_prompt(prompt: str, tokenizer, fmt: PromptFormat | None = None) -> list[LintFinding]:
+    """Check a rendered prompt against the tokenizer that will read it.
+
+    Args:
+        prompt: the rendered prompt text.
+        tokenizer: the model's tokenizer.
+        fmt: the format that rendered it (tells which markers and ending to expect).
+
+    Returns:
+        The findings, empty when the prompt looks right.
+    """
+    findings: list[LintFinding] = []
+    naive = list(tokenizer(prompt, add_special_tokens=True)["input_ids"])
+    if leading_bos_count(naive, tokenizer) > 1 or leading_bos_count(encode_prompt(prompt, tokenizer), tokenizer) > 1:
+        findings.append(
+            LintFinding(
+                "double-bos",
+                f"the prompt starts with the BOS text {tokenizer.bos_token!r} and the tokenizer adds another: "
+                "encode with add_special_tokens=False (Lineup's encode_prompt does)",
+            )
+        )
+    markers = set(fmt.special_tokens) if fmt and fmt.special_tokens else set(_MARKER_RE.findall(prompt))
+    for marker in sorted(m for m in markers if m in prompt):
+        pieces = tokenizer(marker, add_special_tokens=False)["input_ids"]
+        if len(pieces) > 1:
+            findings.append(
+                LintFinding(
+                    "split-token",
+                    f"{marker!r} is split into {len(pieces)} tokens by this tokenizer: "
+                    "the model was probably not trained with this template",
+                )
+            )
+    if fmt is not None and not fmt.needs_tokenizer and fmt.template_override is None:
+        ending = fmt.generation_prompt or fmt.user.split("{content}")[1]
+        if ending and not prompt.endswith(ending):
+            findings.append(
+                LintFinding("no-generation-prompt", f"the prompt does not end with {ending!r}: the model may continue the user's turn")
+            )
+    return findings
