@@ -10,29 +10,55 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 import gradio as gr  # noqa: E402
 
+from ui import playground_tab, studio_tab  # noqa: E402
+from ui.settings import AppSettings  # noqa: E402
 
-def build_demo() -> gr.Blocks:
+HEADER = (
+    "# Lineup\n"
+    "Compare a family of community chat models side by side, each in its own prompt format, "
+    "and build their model cards."
+)
+
+
+def build_demo(settings: AppSettings | None = None) -> gr.Blocks:
     """Build the Lineup Blocks app.
+
+    Args:
+        settings: app settings (catalog, memory budget, model dirs); default: from the environment.
 
     Returns:
         The gr.Blocks with the Playground and Model-card studio tabs.
     """
+    settings = settings or AppSettings.from_env()
     with gr.Blocks(title="Lineup", analytics_enabled=False) as demo:
-        gr.Markdown("# Lineup\nSide-by-side playground and model-card studio.")
-        with gr.Tab("Playground"):
-            gr.Markdown("The playground tab is being built.")
-        with gr.Tab("Model-card studio"):
-            gr.Markdown("The model-card studio tab is being built.")
+        gr.Markdown(HEADER)
+        with gr.Tabs():
+            with gr.Tab("Playground", id="playground"):
+                playground_tab.build(settings)
+            with gr.Tab("Model-card studio", id="studio"):
+                studio_tab.build(settings)
     return demo
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Parse --host/--port and launch the app."""
+    """Parse --host/--port, prepare the demo models, and launch the app."""
     parser = argparse.ArgumentParser(description="Run the Lineup app")
-    parser.add_argument("--host", default=os.environ.get("LINEUP_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("LINEUP_PORT", "7860")))
+    parser.add_argument("--host", default=os.environ.get("LINEUP_HOST", "127.0.0.1"), help="interface to bind")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("LINEUP_PORT", "7860")), help="port to bind")
     args = parser.parse_args(argv)
-    build_demo().queue(default_concurrency_limit=4).launch(server_name=args.host, server_port=args.port, share=False)
+    settings = AppSettings.from_env()
+    settings.prepare(log=print)
+    demo = build_demo(settings)
+    demo.queue(default_concurrency_limit=settings.concurrency_limit, max_size=settings.queue_size)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=False,
+        show_error=False,
+        max_file_size=settings.max_upload_bytes,
+        theme=gr.themes.Soft(),
+        css=playground_tab.CSS + studio_tab.CSS,
+    )
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ class Endpoint(BaseModel):
     token_env: str | None = Field(None, description="Environment variable that holds the bearer token")
     model: str | None = Field(None, description="Model name sent to OpenAI-compatible servers")
     timeout_s: float = Field(60.0, gt=0, le=3600, description="Per-request timeout in seconds")
+    dialect: Literal["auto", "llama-cpp-python", "llama.cpp", "vllm", "generic"] = Field(
+        "auto", description="Server flavour for OpenAI-compatible endpoints; auto asks GET /v1/models"
+    )
 
 
 class ModelSpec(BaseModel):

@@ -58,3 +58,7 @@ class GenerationError(LineupError, RuntimeError):
 
 class PathNotAllowedError(LineupError, PermissionError):
     """A local model path outside the configured model directories."""
+
+
+class CancelledError(LineupError):
+    """A request that was cancelled while it waited (for memory, a model, or its turn)."""

@@ -28,6 +28,13 @@ class SamplingOptions(BaseModel):
     seed: int | None = Field(None, ge=0, le=MAX_SEED, description="Random seed; the same seed gives the same output. Empty: pick one and record it")
     stop: tuple[str, ...] = Field((), max_length=16, description="Extra stop strings, on top of the format's own")
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans(cls, v: Any) -> Any:
+        if isinstance(v, bool):  # pydantic would read True as 1: a form bug, not a value
+            raise ValueError("must not be a boolean")
+        return v
+
     @field_validator("stop")
     @classmethod
     def _stop_strings(cls, v: tuple[str, ...]) -> tuple[str, ...]:
@@ -88,28 +95,56 @@ class SamplingOptions(BaseModel):
 
 
 def _explain(field: str, err: dict[str, Any]) -> str:
-    """Turn a pydantic error into 'must be between A and B, got X'."""
+    """Turn a pydantic error into 'must be a number from A to B, got X'."""
     spec = SamplingOptions.model_fields.get(field.split(".")[0])
     got = err.get("input")
     if err["type"] == "extra_forbidden":
         return f"unknown option; valid options are {', '.join(SamplingOptions.model_fields)}"
     if spec is not None and field != "stop":
-        lo, hi = bounds(field)
-        kind = "an integer" if spec.annotation in (int, int | None) else "a number"
-        rng = f"{kind} from {lo} to {hi}" if lo is not None else kind
+        rng = describe_range(field)
         if err["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
             return f"must be {rng}, got {got!r}"
         return f"must be {rng}, got {got!r} ({err['msg']})"
     return f"{err['msg']}, got {got!r}"
 
 
+def _bound_details(field: str) -> tuple[float | None, bool, float | None, bool]:
+    """(low, low_exclusive, high, high_exclusive) from a numeric option's Field metadata."""
+    lo = hi = None
+    lo_ex = hi_ex = False
+    for m in SamplingOptions.model_fields[field].metadata:
+        if getattr(m, "ge", None) is not None:
+            lo, lo_ex = m.ge, False
+        elif getattr(m, "gt", None) is not None:
+            lo, lo_ex = m.gt, True
+        if getattr(m, "le", None) is not None:
+            hi, hi_ex = m.le, False
+        elif getattr(m, "lt", None) is not None:
+            hi, hi_ex = m.lt, True
+    return lo, lo_ex, hi, hi_ex
+
+
 def bounds(field: str) -> tuple[float | None, float | None]:
     """The (low, high) bounds of a numeric option, from its Field metadata."""
-    lo = hi = None
-    for m in SamplingOptions.model_fields[field].metadata:
-        lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else (getattr(m, "gt", None) if lo is None else lo)
-        hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else (getattr(m, "lt", None) if hi is None else hi)
+    lo, _, hi, _ = _bound_details(field)
     return lo, hi
+
+
+def describe_range(field: str) -> str:
+    """The allowed range in words, e.g. 'a number greater than 0.0 and at most 1.0'."""
+    spec = SamplingOptions.model_fields[field]
+    kind = "an integer" if spec.annotation in (int, int | None) else "a number"
+    lo, lo_ex, hi, hi_ex = _bound_details(field)
+    if lo is None and hi is None:
+        return kind
+    if not lo_ex and not hi_ex and lo is not None and hi is not None:
+        return f"{kind} from {lo} to {hi}"
+    parts = []
+    if lo is not None:
+        parts.append(f"greater than {lo}" if lo_ex else f"at least {lo}")
+    if hi is not None:
+        parts.append(f"less than {hi}" if hi_ex else f"at most {hi}")
+    return f"{kind} " + " and ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -132,14 +167,15 @@ def slider_specs() -> list[SliderSpec]:
     for name, f in SamplingOptions.model_fields.items():
         if name in ("seed", "stop"):
             continue
-        lo, hi = bounds(name)
+        lo, lo_ex, hi, hi_ex = _bound_details(name)
+        step = float((f.json_schema_extra or {}).get("step", 0.01))
         out.append(
             SliderSpec(
                 name=name,
                 label=name.replace("_", " "),
-                minimum=float(lo),
-                maximum=float(hi),
-                step=float((f.json_schema_extra or {}).get("step", 0.01)),
+                minimum=float(lo) + (step if lo_ex else 0.0),  # an exclusive bound is not a valid slider value
+                maximum=float(hi) - (step if hi_ex else 0.0),
+                step=step,
                 default=f.default,
                 help=f.description or "",
                 integer=f.annotation is int,

@@ -12,6 +12,7 @@ from playground.errors import MessageError
 
 ROLES = ("system", "user", "assistant")
 CONTENT = "{content}"
+MAX_MESSAGE_CHARS = 200_000  # far beyond any family model's context; guards a public Space
 
 
 def _split(template: str, name: str) -> tuple[str, str]:
@@ -50,6 +51,15 @@ def normalize_messages(messages: Sequence[Mapping[str, Any]]) -> list[dict[str, 
         content = msg["content"]
         if not isinstance(content, str):
             raise MessageError(f"message {i} ({role}) content must be a string, got {type(content).__name__}")
+        if len(content) > MAX_MESSAGE_CHARS:
+            raise MessageError(
+                f"message {i} ({role}) is {len(content):,} characters; the limit is {MAX_MESSAGE_CHARS:,}: shorten it"
+            )
+        bad = next((j for j, ch in enumerate(content) if "\ud800" <= ch <= "\udfff"), None)
+        if bad is not None:
+            raise MessageError(
+                f"message {i} ({role}) holds invalid Unicode (a lone surrogate) at character {bad}: remove it"
+            )
         if role == "system" and i != 0:
             raise MessageError(f"message {i} is a system message; a system message may only come first")
         out.append({"role": role, "content": content})

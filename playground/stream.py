@@ -1,0 +1,291 @@
+"""Stream one local model: generate() in its own thread, new tokens decoded incrementally.
+
+Every piece of state here belongs to one request (streamer, queue, seeded sampler, stop flags);
+nothing is kept at module level.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import torch
+from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteriaList
+from transformers.generation.logits_process import (
+    MinPLogitsWarper,
+    TemperatureLogitsWarper,
+    TopKLogitsWarper,
+    TopPLogitsWarper,
+    TypicalLogitsWarper,
+)
+from transformers.generation.streamers import BaseStreamer
+
+from playground.backends.base import ColumnEmitter, ColumnRequest
+from playground.errors import GenerationError
+from playground.events import EventKind, GenerationEvent, StopReason
+from playground.formats.encode import encode_prompt
+from playground.loading import LoadedModel
+from playground.sampling import SamplingOptions
+from playground.stopping import CancelCriteria
+
+_END = object()
+POLL_S = 0.05  # queue poll interval: how quickly a dead generate() thread is noticed
+
+
+class SeededSampler(LogitsProcessor):
+    """Samples the next token with a per-request torch.Generator, then forces greedy to pick it.
+
+    generate() samples from torch's global RNG, which every thread shares, so two columns sampling
+    at once would disturb each other's seeds. Running generate() greedily with this processor last
+    keeps the sample private to the request: the same seed gives the same output, whatever else runs.
+    """
+
+    def __init__(self, seed: int, device: torch.device | str):
+        self.generator = torch.Generator(device=device)
+        self.generator.manual_seed(seed)
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        probs = torch.softmax(scores.float(), dim=-1)
+        chosen = torch.multinomial(probs, num_samples=1, generator=self.generator)
+        out = torch.full_like(scores, float("-inf"))
+        return out.scatter_(1, chosen, 0.0)
+
+
+def sampling_processors(options: SamplingOptions, device: torch.device | str) -> LogitsProcessorList:
+    """The warpers transformers would apply for these options (same order), then the seeded sampler."""
+    procs: list[LogitsProcessor] = []
+    if options.greedy:
+        return LogitsProcessorList()
+    if options.temperature != 1.0:
+        procs.append(TemperatureLogitsWarper(options.temperature))
+    if options.top_k:
+        procs.append(TopKLogitsWarper(top_k=options.top_k))
+    if options.top_p < 1.0:
+        procs.append(TopPLogitsWarper(top_p=options.top_p))
+    if options.min_p > 0.0:
+        procs.append(MinPLogitsWarper(min_p=options.min_p))
+    if options.typical_p < 1.0:
+        procs.append(TypicalLogitsWarper(mass=options.typical_p))
+    procs.append(SeededSampler(options.seed or 0, device))
+    return LogitsProcessorList(procs)
+
+
+def generate_kwargs(options: SamplingOptions, max_new_tokens: int, eos_ids: tuple[int, ...], pad_id: int | None) -> dict[str, Any]:
+    """Keyword arguments for generate(): the options' config with sampling done by SeededSampler."""
+    kw = options.generation_kwargs()
+    kw.update(do_sample=False, temperature=None, top_p=None, top_k=None, min_p=None, typical_p=None)
+    kw["max_new_tokens"] = max_new_tokens
+    kw["eos_token_id"] = list(eos_ids) or None
+    kw["pad_token_id"] = pad_id if pad_id is not None else (eos_ids[0] if eos_ids else None)
+    return kw
+
+
+def _raw_decoder(tokenizer):
+    """A decode(ids) function without clean-up or skipped tokens (the Rust one when available)."""
+    backend = getattr(tokenizer, "_tokenizer", None)
+    if backend is not None and hasattr(backend, "decode"):
+        return lambda ids: backend.decode(ids, skip_special_tokens=False)
+    return lambda ids: tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False)
+
+
+class IncrementalDecoder:
+    """Decodes only new token ids, holding back incomplete UTF-8 (the prefix/read offset method)."""
+
+    def __init__(self, tokenizer):
+        self._decode = _raw_decoder(tokenizer)
+        self.ids: list[int] = []
+        self._prefix = 0
+        self._read = 0
+        self._prefix_text = ""
+
+    def add(self, token_id: int) -> str:
+        """Add one token; return the text it completes (possibly empty)."""
+        self.ids.append(token_id)
+        text = self._decode(self.ids[self._prefix:])
+        if len(text) > len(self._prefix_text) and not text.endswith("\ufffd"):
+            delta = text[len(self._prefix_text):]
+            self._prefix, self._read = self._read, len(self.ids)
+            self._prefix_text = self._decode(self.ids[self._prefix:self._read])
+            return delta
+        return ""
+
+
+class EventStreamer(BaseStreamer):
+    """Receives token ids inside generate(); decodes, matches stop strings and queues events."""
+
+    def __init__(self, emitter: ColumnEmitter, tokenizer, out: queue.SimpleQueue, halt: threading.Event, eos_ids: tuple[int, ...]):
+        self.emitter = emitter
+        self.decoder = IncrementalDecoder(tokenizer)
+        self.out = out
+        self.halt = halt
+        self.eos_ids = frozenset(eos_ids)
+        self.saw_eos = False
+        self._prompt_seen = False
+
+    def put(self, value: torch.Tensor) -> None:
+        if not self._prompt_seen:  # generate() first pushes the prompt
+            self._prompt_seen = True
+            return
+        for token_id in value.reshape(-1).tolist():
+            if self.emitter.stopped or self.saw_eos:
+                return
+            if token_id in self.eos_ids:
+                self.saw_eos = True
+                self.emitter.metrics.add_tokens(1)
+                return
+            event = self.emitter.piece(self.decoder.add(token_id))
+            if self.emitter.stopped:
+                self.halt.set()  # the stop string is complete: end generate() at the next step
+            if event is not None:
+                self.out.put(event)
+
+    def end(self) -> None:
+        pass  # the generate thread queues _END itself, after generate() returns or raises
+
+
+def _merge(events: list[GenerationEvent]) -> GenerationEvent:
+    """Coalesce consecutive TOKEN events (a slow reader gets fewer, larger updates)."""
+    if len(events) == 1:
+        return events[0]
+    return dataclasses.replace(events[-1], delta="".join(e.delta for e in events))
+
+
+def _context_limit(loaded: LoadedModel) -> int:
+    cfg = loaded.model.config
+    limits = [loaded.spec.context_length, getattr(cfg, "max_position_embeddings", None)]
+    return min(x for x in limits if x)
+
+
+def stream_local(
+    loaded: LoadedModel,
+    req: ColumnRequest,
+    cancel: threading.Event,
+    generate_overrides: dict[str, Any] | None = None,
+) -> Iterator[GenerationEvent]:
+    """Generate with a loaded model, yielding TOKEN events and one final DONE or ERROR.
+
+    Args:
+        loaded: the model (its lock is taken for the duration of generate()).
+        req: the column request (exact prompt, options with a seed).
+        cancel: set it to end generate() at the next decoding step.
+        generate_overrides: extra generate() arguments (benchmarks: min_new_tokens).
+
+    Yields:
+        GenerationEvents for req.column.
+    """
+    tokenizer = loaded.tokenizer
+    emitter = ColumnEmitter(req)
+    prompt_ids = encode_prompt(req.prompt, tokenizer)
+    emitter.metrics.prompt_tokens = len(prompt_ids)
+    limit = _context_limit(loaded)
+    if len(prompt_ids) >= limit:
+        yield emitter.error(GenerationError(f"the prompt is {len(prompt_ids)} tokens but {req.spec.id} reads at most {limit}: shorten the conversation"))
+        return
+    max_new = min(req.options.max_new_tokens, limit - len(prompt_ids))
+    if max_new < req.options.max_new_tokens:
+        yield emitter.status(f"max_new_tokens lowered to {max_new} to fit the {limit}-token context")
+    if not loaded.lock.acquire(blocking=False):
+        yield emitter.status(f"waiting: {req.spec.id} is generating for another request")
+        while not loaded.lock.acquire(timeout=0.1):
+            if cancel.is_set():
+                yield from emitter.done(StopReason.CANCELLED)
+                return
+    try:
+        yield from _generate_locked(loaded, req, cancel, emitter, prompt_ids, max_new, generate_overrides)
+    finally:
+        loaded.lock.release()
+
+
+def _generate_locked(loaded, req, cancel, emitter, prompt_ids, max_new, overrides) -> Iterator[GenerationEvent]:
+    """The part of stream_local that runs while the model's lock is held."""
+    model = loaded.model
+    eos_ids = loaded.eos_ids_for(req.stop_strings)
+    out: queue.SimpleQueue = queue.SimpleQueue()
+    halt = threading.Event()
+    streamer = EventStreamer(emitter, loaded.tokenizer, out, halt, eos_ids)
+    input_ids = torch.tensor([prompt_ids], dtype=torch.long, device=model.device)
+    kwargs = generate_kwargs(req.options, max_new, eos_ids, loaded.tokenizer.pad_token_id)
+    kwargs.update(
+        input_ids=input_ids,
+        attention_mask=torch.ones_like(input_ids),
+        streamer=streamer,
+        stopping_criteria=StoppingCriteriaList([CancelCriteria(cancel, halt)]),
+        logits_processor=sampling_processors(req.options, model.device),
+        **(overrides or {}),
+    )
+    failure: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with torch.inference_mode():
+                model.generate(**kwargs)
+        except BaseException as exc:  # reported to the reader as an ERROR event
+            failure.append(exc)
+        finally:
+            out.put(_END)
+
+    thread = threading.Thread(target=run, name=f"lineup-generate-{req.column}", daemon=True)
+    emitter.metrics.restart()
+    thread.start()
+    try:
+        done = False
+        while not done:
+            try:
+                item = out.get(timeout=POLL_S)
+            except queue.Empty:
+                if not thread.is_alive() and out.empty():
+                    failure.append(GenerationError("the generation thread ended without a result"))
+                    break
+                continue
+            batch = []
+            while True:
+                if item is _END:
+                    done = True
+                    break
+                batch.append(item)
+                try:
+                    item = out.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                yield _merge(batch)
+    finally:
+        halt.set()  # also when the reader went away: stop generate() and wait for it
+        thread.join()
+    if failure:
+        yield _error(emitter, failure[0], loaded)
+        return
+    if emitter.stopped:
+        reason = StopReason.STOP_STRING
+    elif streamer.saw_eos:
+        reason = StopReason.EOS
+    elif cancel.is_set():
+        reason = StopReason.CANCELLED
+    else:
+        reason = StopReason.MAX_TOKENS
+    yield from emitter.done(reason)
+
+
+def _error(emitter: ColumnEmitter, exc: BaseException, loaded: LoadedModel) -> GenerationEvent:
+    """The ERROR event for a failed generate(), with a hint for out-of-memory."""
+    if isinstance(exc, torch.OutOfMemoryError):
+        exc = GenerationError(
+            f"{loaded.spec.id} ran out of {loaded.device} memory while generating: lower max_new_tokens, "
+            "shorten the conversation, or run fewer models at once"
+        )
+        if loaded.device.startswith("cuda"):
+            torch.cuda.empty_cache()
+    return emitter.error(exc)
+
+
+def collect(events: Iterator[GenerationEvent]) -> GenerationEvent:
+    """Drain a stream and return its final event (for tests, the CLI and benchmarks)."""
+    last = None
+    for ev in events:
+        last = ev
+    if last is None or last.kind not in (EventKind.DONE, EventKind.ERROR):
+        raise GenerationError("the stream ended without a final event")
+    return last
