@@ -1,7 +1,7 @@
 """Estimate the memory a model takes before loading it, and how much memory is free.
 
-The estimate instantiates the model's config on the meta device (accelerate's empty-weights tools:
-no weights are read or downloaded) and prices every parameter for the chosen quantization.
+The estimate instantiates the model's config on the meta device (empty weights: nothing is read or
+downloaded) and prices every parameter for the chosen quantization.
 """
 
 from __future__ import annotations
@@ -118,14 +118,16 @@ def estimate_memory(
 def _estimate_from_config(model_id: str, config_path: str, _mtime: float, quant: str, ctx: int) -> MemoryEstimate:
     """Price every parameter of the meta-device model built from config_path."""
     import torch
-    from accelerate import init_empty_weights
     from transformers import AutoConfig, AutoModelForCausalLM
 
     from playground.errors import ModelLoadError
 
     try:
         config = AutoConfig.from_pretrained(str(Path(config_path).parent), local_files_only=True)
-        with init_empty_weights(include_buffers=False):
+        # The empty-weights idea of accelerate, but thread-local: init_empty_weights() patches
+        # nn.Module for the whole process, which would put a model that another thread is
+        # loading at the same moment on the meta device.
+        with torch.device("meta"):
             model = AutoModelForCausalLM.from_config(config)
     except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
         raise ModelLoadError(f"model {model_id!r}: cannot read its config ({config_path}): {exc}") from exc
@@ -151,7 +153,7 @@ def _estimate_from_config(model_id: str, config_path: str, _mtime: float, quant:
                 quant_state += p.shape[0] * 4  # one fp32 scale per output row
             else:
                 weights += n * compute
-    weights += sum(b.numel() * 4 for b in model.buffers())  # rotary tables stay fp32
+    weights += sum(b.numel() * 4 for b in model.buffers() if b.is_floating_point())  # rotary tables stay fp32
     kv = _kv_cache_bytes(config, ctx, compute)
     return MemoryEstimate(model_id, quant, params, weights, quant_state, kv, _overhead(weights, config), ctx, False)
 

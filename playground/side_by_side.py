@@ -7,6 +7,7 @@ another (each loading in turn) and every waiting column gets a STATUS event sayi
 
 from __future__ import annotations
 
+import dataclasses
 import queue
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -215,20 +216,27 @@ def _plan(local: list[ColumnRequest], pool: Any) -> tuple[bool, str, dict[int, s
 def _run_group(group: list[ColumnRequest], factory, cancel: threading.Event, out: queue.SimpleQueue) -> None:
     """Run a group's columns one after another, forwarding events; always end each column."""
     for req in group:
-        emitter = ColumnEmitter(req)
-        final = False
+        last: GenerationEvent | None = None
         try:
             for event in factory(req.spec).stream(req, cancel):
-                final = final or event.final
+                last = event
                 out.put(event)
         except Exception as exc:  # a backend that broke its contract still ends its column
-            if not final:
-                out.put(emitter.error(exc))
-                final = True
+            if last is None or not last.final:
+                last = _fail(req, last, exc)
+                out.put(last)
         finally:
-            if not final:
-                out.put(emitter.error("the backend ended without a final event"))
+            if last is None or not last.final:
+                out.put(_fail(req, last, "the backend ended without a final event"))
             out.put(_DONE)
+
+
+def _fail(req: ColumnRequest, last: GenerationEvent | None, problem: BaseException | str) -> GenerationEvent:
+    """An ERROR event that keeps the text and numbers of the column's last event."""
+    error = ColumnEmitter(req).error(problem)
+    if last is None:
+        return error
+    return dataclasses.replace(last, kind=EventKind.ERROR, delta="", status=None, stop_reason=StopReason.ERROR, error=error.error)
 
 
 def side_by_side(

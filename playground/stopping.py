@@ -29,6 +29,7 @@ class StopMatcher:
         self.matched: str | None = None
         self._pending = ""
         self._max_hold = max((len(s) - 1 for s in self.stop_strings), default=0)
+        self._prefixes = frozenset(s[:k] for s in self.stop_strings for k in range(1, len(s)))
 
     @property
     def pending(self) -> str:
@@ -77,9 +78,9 @@ class StopMatcher:
 
     def _held_tail(self, buf: str) -> int:
         """Length of the longest tail of buf that is a proper prefix of a stop string."""
+        prefixes = self._prefixes
         for k in range(min(self._max_hold, len(buf)), 0, -1):
-            tail = buf[-k:]
-            if any(s.startswith(tail) for s in self.stop_strings):
+            if buf[-k:] in prefixes:
                 return k
         return 0
 
@@ -95,6 +96,7 @@ class CancelCriteria(StoppingCriteria):
         if not events:
             raise ValueError("CancelCriteria needs at least one threading.Event")
         self.events = events
+        self._answers: dict[tuple[int, str, bool], torch.Tensor] = {}  # reused: generate() never writes to them
 
     @property
     def is_set(self) -> bool:
@@ -102,4 +104,8 @@ class CancelCriteria(StoppingCriteria):
         return any(e.is_set() for e in self.events)
 
     def __call__(self, input_ids: torch.LongTensor, scores=None, **kwargs) -> torch.BoolTensor:
-        return torch.full((input_ids.shape[0],), self.is_set, dtype=torch.bool, device=input_ids.device)
+        key = (input_ids.shape[0], str(input_ids.device), self.is_set)
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._answers[key] = torch.full((key[0],), key[2], dtype=torch.bool, device=input_ids.device)
+        return answer

@@ -6,9 +6,10 @@ nothing is kept at module level.
 
 from __future__ import annotations
 
-import dataclasses
+import collections
 import queue
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -32,7 +33,9 @@ from playground.sampling import SamplingOptions
 from playground.stopping import CancelCriteria
 
 _END = object()
-POLL_S = 0.05  # queue poll interval: how quickly a dead generate() thread is noticed
+_WAKE = object()
+POLL_S = 0.05  # reader poll interval: how quickly a dead generate() thread is noticed
+WAKE_S = 0.01  # the reader is woken at most every 10 ms: fewer GIL hand-offs per token
 
 
 class SeededSampler(LogitsProcessor):
@@ -50,8 +53,7 @@ class SeededSampler(LogitsProcessor):
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         probs = torch.softmax(scores.float(), dim=-1)
         chosen = torch.multinomial(probs, num_samples=1, generator=self.generator)
-        out = torch.full_like(scores, float("-inf"))
-        return out.scatter_(1, chosen, 0.0)
+        return torch.full_like(scores, float("-inf")).scatter_(1, chosen, 0.0)
 
 
 def sampling_processors(options: SamplingOptions, device: torch.device | str) -> LogitsProcessorList:
@@ -114,43 +116,60 @@ class IncrementalDecoder:
 
 
 class EventStreamer(BaseStreamer):
-    """Receives token ids inside generate(); decodes, matches stop strings and queues events."""
+    """Receives token ids inside generate(); decodes, matches stop strings and queues events.
 
-    def __init__(self, emitter: ColumnEmitter, tokenizer, out: queue.SimpleQueue, halt: threading.Event, eos_ids: tuple[int, ...]):
+    Events go to ``pending`` (a deque); the reader is woken through ``wake`` for the first token
+    and then at most every WAKE_S seconds, so a fast model does not pay a thread switch per token.
+    """
+
+    def __init__(self, emitter: ColumnEmitter, tokenizer, wake: queue.SimpleQueue, halt: threading.Event, eos_ids: tuple[int, ...]):
         self.emitter = emitter
         self.decoder = IncrementalDecoder(tokenizer)
-        self.out = out
+        self.pending: collections.deque[tuple[str, str, int, float]] = collections.deque()
+        self.wake = wake
         self.halt = halt
         self.eos_ids = frozenset(eos_ids)
         self.saw_eos = False
         self._prompt_seen = False
+        self._last_wake = 0.0
 
     def put(self, value: torch.Tensor) -> None:
         if not self._prompt_seen:  # generate() first pushes the prompt
             self._prompt_seen = True
             return
+        emitter = self.emitter
         for token_id in value.reshape(-1).tolist():
-            if self.emitter.stopped or self.saw_eos:
+            if emitter.stopped or self.saw_eos:
                 return
+            now = time.perf_counter()
             if token_id in self.eos_ids:
                 self.saw_eos = True
-                self.emitter.metrics.add_tokens(1)
+                emitter.metrics.add_tokens(1, now)
                 return
-            event = self.emitter.piece(self.decoder.add(token_id))
-            if self.emitter.stopped:
+            delta = emitter.feed(self.decoder.add(token_id), 1, now)
+            if emitter.stopped:
                 self.halt.set()  # the stop string is complete: end generate() at the next step
-            if event is not None:
-                self.out.put(event)
+            if delta:
+                # a cheap snapshot; the reader turns a batch of them into one event
+                self.pending.append((delta, emitter.text, emitter.metrics.generated_tokens, now))
+                if now - self._last_wake >= WAKE_S:
+                    self._last_wake = now
+                    self.wake.put(_WAKE)
 
     def end(self) -> None:
         pass  # the generate thread queues _END itself, after generate() returns or raises
 
 
-def _merge(events: list[GenerationEvent]) -> GenerationEvent:
-    """Coalesce consecutive TOKEN events (a slow reader gets fewer, larger updates)."""
-    if len(events) == 1:
-        return events[0]
-    return dataclasses.replace(events[-1], delta="".join(e.delta for e in events))
+def _drain(pending: collections.deque, emitter: ColumnEmitter) -> GenerationEvent | None:
+    """One TOKEN event for every snapshot queued since the last call (a slow reader gets fewer, larger updates)."""
+    if not pending:
+        return None
+    parts = []
+    while pending:
+        parts.append(pending.popleft())
+    _, text, generated, last_at = parts[-1]
+    delta = parts[0][0] if len(parts) == 1 else "".join(p[0] for p in parts)
+    return emitter.token_event(delta, text, generated, last_at)
 
 
 def _context_limit(loaded: LoadedModel) -> int:
@@ -203,9 +222,9 @@ def _generate_locked(loaded, req, cancel, emitter, prompt_ids, max_new, override
     """The part of stream_local that runs while the model's lock is held."""
     model = loaded.model
     eos_ids = loaded.eos_ids_for(req.stop_strings)
-    out: queue.SimpleQueue = queue.SimpleQueue()
+    wake: queue.SimpleQueue = queue.SimpleQueue()
     halt = threading.Event()
-    streamer = EventStreamer(emitter, loaded.tokenizer, out, halt, eos_ids)
+    streamer = EventStreamer(emitter, loaded.tokenizer, wake, halt, eos_ids)
     input_ids = torch.tensor([prompt_ids], dtype=torch.long, device=model.device)
     kwargs = generate_kwargs(req.options, max_new, eos_ids, loaded.tokenizer.pad_token_id)
     kwargs.update(
@@ -225,33 +244,24 @@ def _generate_locked(loaded, req, cancel, emitter, prompt_ids, max_new, override
         except BaseException as exc:  # reported to the reader as an ERROR event
             failure.append(exc)
         finally:
-            out.put(_END)
+            wake.put(_END)
 
     thread = threading.Thread(target=run, name=f"lineup-generate-{req.column}", daemon=True)
     emitter.metrics.restart()
     thread.start()
+    pending = streamer.pending
     try:
-        done = False
-        while not done:
+        ended = False
+        while not ended:
             try:
-                item = out.get(timeout=POLL_S)
+                ended = wake.get(timeout=POLL_S) is _END
             except queue.Empty:
-                if not thread.is_alive() and out.empty():
+                if not thread.is_alive() and wake.empty():
                     failure.append(GenerationError("the generation thread ended without a result"))
-                    break
-                continue
-            batch = []
-            while True:
-                if item is _END:
-                    done = True
-                    break
-                batch.append(item)
-                try:
-                    item = out.get_nowait()
-                except queue.Empty:
-                    break
-            if batch:
-                yield _merge(batch)
+                    ended = True
+            event = _drain(pending, emitter)
+            if event is not None:
+                yield event
     finally:
         halt.set()  # also when the reader went away: stop generate() and wait for it
         thread.join()

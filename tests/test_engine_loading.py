@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 
 import pytest
 import torch
@@ -78,7 +79,7 @@ def test_check_fits_says_what_to_do():
 
 def test_offline_hub_model_fails_fast_with_a_message():
     spec = ModelSpec(id="not-cached", label="x", repo="lineup-tests/not-a-real-repo", architecture="llama", context_length=512)
-    with pytest.raises(ModelLoadError, match="offline .*HF_HUB_OFFLINE=1.*hf download"):
+    with pytest.raises(ModelLoadError, match=r"offline .*HF_HUB_OFFLINE=1.*hf download"):
         load_model(spec, device="cpu")
 
 
@@ -132,7 +133,7 @@ def test_out_of_memory_is_a_model_load_error(demo_dir, monkeypatch):
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
 
     monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", boom)
-    with pytest.raises(ModelLoadError, match="ran out of cpu memory .*fp32.*nf4"):
+    with pytest.raises(ModelLoadError, match=r"ran out of cpu memory .*fp32.*nf4"):
         load_model(get_model("demo-llama"), "fp32", device="cpu")
 
 
@@ -160,3 +161,30 @@ def test_single_token_stop_markers_become_eos_ids(demo_dir, model_id, stop, in_e
         assert loaded.tokenizer.convert_tokens_to_ids(stop) in ids
     else:
         assert ids == loaded.base_eos_ids
+
+
+def test_estimating_beside_a_load_leaves_the_load_alone(demo_dir):
+    """Estimates build meta-device models; a load running at the same time must stay real."""
+    from torch import nn
+
+    from playground.memory import _estimate_from_config
+
+    original = nn.Module.register_parameter
+    stop = threading.Event()
+
+    def estimate_again_and_again():
+        while not stop.is_set():
+            _estimate_from_config.cache_clear()
+            estimate_memory(get_model("demo-mistral"), "nf4")
+
+    threads = [threading.Thread(target=estimate_again_and_again) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        models = [load_model(get_model("demo-llama"), "fp32", device="cpu").model for _ in range(3)]
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not any(p.is_meta for m in models for p in m.parameters())
+    assert nn.Module.register_parameter is original

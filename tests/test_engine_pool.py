@@ -103,7 +103,7 @@ def test_concurrent_requests_for_one_model_load_it_once(demo_dir):
 
 def test_a_model_bigger_than_the_budget_fails_fast(demo_dir):
     pool = ModelPool(budget_bytes=1024, device="cpu")
-    with pytest.raises(ModelLoadError, match="more than the whole memory budget.*LINEUP_MEMORY_BUDGET_GB"):
+    with pytest.raises(ModelLoadError, match=r"more than the whole memory budget.*LINEUP_MEMORY_BUDGET_GB"):
         pool.get(get_model("demo-llama"), "fp32")
     assert pool.resident() == []
 

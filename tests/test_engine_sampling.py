@@ -6,6 +6,7 @@ import logging
 import warnings
 
 import pytest
+from pydantic import ValidationError
 
 from playground.errors import OptionsError, UnknownIdError
 from playground.sampling import (
@@ -126,7 +127,7 @@ def test_seed_none_means_pick_one_later():
 
 def test_options_are_frozen_and_with_validates():
     opts = SamplingOptions()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="frozen"):
         opts.temperature = 1.0  # type: ignore[misc]
     assert opts.with_(temperature=0.0).greedy
     with pytest.raises(OptionsError):

@@ -47,10 +47,19 @@ def test_naive_encoding_would_double_the_bos_and_encode_prompt_does_not():
     assert leading_bos_count(encode_prompt(prompt, tok), tok) == 1
 
 
-def test_lint_reports_double_bos():
+def test_lint_notes_bos_text_that_naive_encoding_would_double():
     fmt = get_format("cerebrum")
     findings = lint_prompt(fmt.render(CONVO), tokenizer_for(fmt, add_bos=True), fmt)
-    assert [f.code for f in findings] == ["double-bos"]
+    assert [(f.code, f.severity) for f in findings] == [("bos-in-text", "info")]
+
+
+def test_lint_reports_double_bos_in_the_ids_sent():
+    fmt = get_format("cerebrum")
+    tok = tokenizer_for(fmt, add_bos=True)
+    prompt = fmt.render(CONVO)
+    findings = lint_prompt(prompt, tok, fmt, ids=tok(prompt)["input_ids"])
+    assert [(f.code, f.severity) for f in findings] == [("double-bos", "warning")]
+    assert "2 BOS" in findings[0].message
 
 
 def test_lint_is_clean_for_a_matching_tokenizer():

@@ -242,3 +242,21 @@ def test_raw_prompt_view_has_prompt_ids_bos_and_lint():
     md = raw_prompt_markdown("<s>Hi", [1, 5, 6], 1, ["double BOS"], escaped=["<|im_end|>"])
     assert "<s>Hi" in md and "1 5 6" in md and "BOS count **1**" in md and "double BOS" in md and "<|im_end|>" in md
     assert "no warnings" in raw_prompt_markdown("x", None, None, [])
+
+
+def test_metrics_html_shows_a_progress_bar_while_loading_then_chips():
+    from ui.playground_view import metrics_html, status_html
+
+    assert "no output yet" in metrics_html(None)
+    view = ColumnView(0, "m0")
+    view.apply(ev(EventKind.STATUS, status="loading <b>m0</b> weights", progress=0.4))
+    html = metrics_html(view)
+    assert 'style="width:40%"' in html and "&lt;b&gt;m0&lt;/b&gt;" in html
+    for e in token_stream(0, ["a", "b"], StopReason.MAX_TOKENS):
+        view.apply(e)
+    html = metrics_html(view)
+    assert "lu-progress" not in html and "stop: max_tokens" in html and "TTFT 0.05 s" in html
+    view.fail("boom <script>")
+    assert "boom &lt;script&gt;" in metrics_html(view)
+    assert "lu-warn" in status_html("these models ... the columns run one after another")
+    assert "replayed" in status_html("resident: none", "replayed")

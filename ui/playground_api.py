@@ -65,13 +65,15 @@ def register_api(pg: Playground, concurrency_limit: int | None, group: str) -> N
         same_seed: bool = True,
         formats: list[str] | None = None,
         history: list[dict] | None = None,
+        ignore_eos: bool = False,
         request: gr.Request = None,
     ) -> dict:
         """Side-by-side generation: stream every column; the last update has done=true and replay_json.
 
         models: 1-4 catalog ids; options: sampling options by name (temperature, top_p, top_k, min_p,
         typical_p, repetition_penalty, no_repeat_ngram_size, max_new_tokens, seed, stop); formats: a
-        format id per column ('' or 'auto' for the catalog's); history: earlier user/assistant turns.
+        format id per column ('' or 'auto' for the catalog's); history: earlier user/assistant turns;
+        ignore_eos: local columns always generate max_new_tokens (throughput tests).
         """
         try:
             ids = check_selection(models)
@@ -84,7 +86,7 @@ def register_api(pg: Playground, concurrency_limit: int | None, group: str) -> N
                 raise LineupError(f"formats has {len(overrides)} entries for {len(ids)} models")
             overrides += [""] * (len(ids) - len(overrides))
             setups = [ColumnSetup(m, None if f in ("", AUTO_FORMAT) else get_format(f).id) for m, f in zip(ids, overrides, strict=True)]
-            stream: Iterator = pg.run_turn(_session(request), setups, {m: turns for m in ids}, system, message, opts, same_seed)
+            stream: Iterator = pg.run_turn(session_key(request), setups, {m: turns for m in ids}, system, message, opts, same_seed, ignore_eos)
             turn, frame = next(stream)
         except LineupError as exc:
             raise user_error(exc) from None
@@ -131,7 +133,7 @@ def register_api(pg: Playground, concurrency_limit: int | None, group: str) -> N
 
     def stop(request: gr.Request = None) -> dict:
         """Stop every generation of this client session (each column ends within a decoding step)."""
-        return {"stopped": pg.stop(_session(request))}
+        return {"stopped": pg.stop(session_key(request))}
 
     gr.api(gpu(generate), api_name="generate", concurrency_limit=concurrency_limit, concurrency_id=group)
     gr.api(render, api_name="render")
@@ -140,5 +142,6 @@ def register_api(pg: Playground, concurrency_limit: int | None, group: str) -> N
     gr.api(stop, api_name="stop", queue=False)
 
 
-def _session(request: gr.Request | None) -> str:
+def session_key(request: gr.Request | None) -> str:
+    """The cancel-registry key of a request: its Gradio session (one per page load or client)."""
     return (request.session_hash if request is not None else None) or "anonymous"

@@ -15,6 +15,7 @@ from typing import Any
 from playground.catalog import ModelSpec, get_model, list_models
 from playground.errors import LineupError
 from playground.events import GenerationEvent
+from playground.formats.detect import FormatChoice
 from playground.replay import ReplayRecord, build_record, compare, request_from_column
 from playground.sampling import SamplingOptions
 from playground.side_by_side import MAX_COLUMNS, PreparedColumn, run_side_by_side
@@ -25,6 +26,7 @@ from ui.playground_runner import (
     ColumnPlan,
     ColumnSetup,
     TokenizerCache,
+    backend_factory,
     plan_turn,
     raw_prompt_info,
     run_plans,
@@ -149,6 +151,7 @@ class Playground:
         user: str,
         options: SamplingOptions,
         same_seed: bool = True,
+        ignore_eos: bool = False,
     ) -> Iterator[tuple[Turn, Frame]]:
         """Run one turn across the columns, yielding (turn, frame) as the columns stream.
 
@@ -160,6 +163,7 @@ class Playground:
             user: the new user message (not empty).
             options: validated sampling options.
             same_seed: one seed for every column.
+            ignore_eos: local columns generate max_new_tokens whatever the model says (speed tests).
 
         Returns:
             An iterator of (Turn, Frame); the first frame lists every column, the last is final and
@@ -173,7 +177,8 @@ class Playground:
             turn = Turn(plans, {p.slot: ColumnView(p.slot, p.setup.model_id, notice=p.notice) for p in plans}, user)
             turn.raw = {p.slot: {"prompt": p.prepared.request.prompt if p.prepared.request else "", "token_ids": None, "bos_count": None, "lint": [], "note": "token ids follow when the model has loaded"} for p in plans}
             yield turn, Frame(frozenset(turn.views))
-            for frame in frames(run_plans(plans, cancel, self.pool), turn.views, Throttle(self.throttle_s)):
+            factory = backend_factory(self.pool, ignore_eos, options.max_new_tokens)
+            for frame in frames(run_plans(plans, cancel, self.pool, factory), turn.views, Throttle(self.throttle_s)):
                 if frame.final:
                     self._finish(turn)
                 yield turn, frame
@@ -200,7 +205,8 @@ class Playground:
             for slot, req in enumerate(requests):
                 req = _renumber(req, slot)
                 setup = ColumnSetup(req.spec.id, req.fmt.id, req.quantization)
-                plans.append(ColumnPlan(slot, setup, [dict(m) for m in req.messages], PreparedColumn(slot, req, None, req.spec)))
+                prepared = PreparedColumn(slot, req, None, req.spec, FormatChoice(req.fmt, "replay"))
+                plans.append(ColumnPlan(slot, setup, [dict(m) for m in req.messages], prepared))
             user = next((m["content"] for m in reversed(plans[0].messages) if m["role"] == "user"), "")
             turn = Turn(plans, {p.slot: ColumnView(p.slot, p.setup.model_id) for p in plans}, user)
             turn.raw = {p.slot: {"prompt": p.prepared.request.prompt, "token_ids": None, "bos_count": None, "lint": [], "note": None} for p in plans}

@@ -278,6 +278,22 @@ def with_ticks(events: Iterator[GenerationEvent], cancel: threading.Event, tick_
             cancel.set()
 
 
-def run_plans(plans: Sequence[ColumnPlan], cancel: threading.Event, pool: Any) -> Iterator[GenerationEvent | None]:
+def backend_factory(pool: Any, ignore_eos: bool, max_new_tokens: int):
+    """The backend per spec: the engine's default, or local models that never stop before max_new_tokens.
+
+    ``ignore_eos`` bans EOS (and single-token stop markers) until max_new_tokens, for throughput
+    comparisons; remote columns are unaffected. SamplingOptions has no such field yet, so such runs
+    replay as ordinary ones.
+    """
+    if not ignore_eos:
+        return None
+    from playground.backends.base import backend_for
+    from playground.backends.local import LocalBackend
+
+    local = LocalBackend(pool, {"min_new_tokens": max_new_tokens})
+    return lambda spec: backend_for(spec, pool) if spec.is_remote else local
+
+
+def run_plans(plans: Sequence[ColumnPlan], cancel: threading.Event, pool: Any, factory=None) -> Iterator[GenerationEvent | None]:
     """Run the prepared columns side by side (with idle ticks); see run_side_by_side."""
-    return with_ticks(run_side_by_side([p.prepared for p in plans], cancel, pool), cancel)
+    return with_ticks(run_side_by_side([p.prepared for p in plans], cancel, pool, factory), cancel)

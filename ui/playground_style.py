@@ -28,5 +28,6 @@ CSS = """
 .lu-error { color: #b91c1c; font-size: 0.9em; }
 .lu-statusline { font-size: 0.85em; color: var(--body-text-color-subdued); padding: 2px 4px; }
 .lu-statusline.lu-warn { color: #92400e; }
+.lu-note { color: var(--body-text-color); font-weight: 600; }
 .lu-raw pre { max-height: 260px; overflow: auto; font-size: 0.8em; white-space: pre-wrap; word-break: break-all; }
 """

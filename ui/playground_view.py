@@ -98,9 +98,9 @@ def format_badge(source: str | None, format_id: str | None, warning: str | None)
     """A one-line HTML badge for the format in use: plain when from the catalog, a warning when guessed."""
     esc = html.escape
     if format_id is None:
-        return f'<span class="lu-badge lu-badge-warn">format unknown</span> {esc(warning or "")}'
+        return f'<span class="lu-badge lu-badge-warn">format unknown</span> <span class="lu-muted">{esc(warning or "")}</span>'
     if warning:
-        return f'<span class="lu-badge lu-badge-warn">⚠ {esc(format_id)} ({esc(source or "guessed")})</span> {esc(warning)}'
+        return f'<span class="lu-badge lu-badge-warn" title="{esc(warning)}">⚠ {esc(format_id)} · {esc(source or "guessed")}</span> <span class="lu-muted">{esc(warning)}</span>'
     return f'<span class="lu-badge lu-badge-ok">{esc(format_id)}</span> <span class="lu-muted">from {esc(source or "catalog")}</span>'
 
 
@@ -190,7 +190,7 @@ def raw_prompt_markdown(prompt: str, token_ids: Sequence[int] | None, bos_count:
     if escaped:
         lines.append("**Escaped** (typed by the user, encoded as plain text): " + ", ".join(f"`{t}`" for t in escaped))
     if lint:
-        lines.append("**Lint warnings**\n" + "\n".join(f"- ⚠️ {w}" for w in lint))
+        lines.append("**Lint warnings**\n" + "\n".join(f"- ⚠️ {html.escape(w)}" for w in lint))
     else:
         lines.append("**Lint:** no warnings ✓")
     return "\n\n".join(lines)
@@ -231,7 +231,13 @@ def metrics_html(view: Any | None) -> str:
     return f'<div class="lu-metrics">{" ".join(chips)}</div>'
 
 
-def status_html(text: str, running_in_turn: bool = False) -> str:
-    """The status line under the model picker (resident models, memory, whether the selection fits)."""
-    cls = "lu-statusline lu-warn" if running_in_turn or "one after another" in text else "lu-statusline"
-    return f'<div class="{cls}">🧠 {html.escape(text)}</div>'
+def status_html(text: str, note: str | None = None) -> str:
+    """The status line under the model picker: resident models, memory, whether the selection fits.
+
+    Args:
+        text: the pool's status (Playground.status).
+        note: a line shown first (a replay's outcome, an import error).
+    """
+    cls = "lu-statusline lu-warn" if "one after another" in text else "lu-statusline"
+    head = f'<div class="lu-note">{html.escape(note)}</div>' if note else ""
+    return f'<div class="{cls}">{head}<b>Memory</b> — {html.escape(text)}</div>'

@@ -6,6 +6,7 @@ Space's owner. The token is never echoed; cards.hub scrubs it from error message
 
 from __future__ import annotations
 
+import importlib.util
 import os
 
 from cards.errors import CardError
@@ -19,8 +20,9 @@ def on_space() -> bool:
 
 
 def oauth_available() -> bool:
-    """True when the Space has Hub OAuth set up (hf_oauth: true), so gr.LoginButton works."""
-    return on_space() and bool(os.environ.get("OAUTH_CLIENT_ID"))
+    """True on a Space with Hub OAuth set up (hf_oauth: true) and gradio's OAuth extras installed."""
+    extras = all(importlib.util.find_spec(m) is not None for m in ("authlib", "itsdangerous"))
+    return on_space() and bool(os.environ.get("OAUTH_CLIENT_ID")) and extras
 
 
 def offline_reason() -> str | None:

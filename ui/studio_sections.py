@@ -10,7 +10,7 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from ui.studio_form import put
+from ui.studio_data import put
 
 NEW_TITLE = "New section"
 

@@ -19,7 +19,7 @@ from cards.prompt import skeleton_messages
 from cards.safeyaml import decode_text, load_yaml
 from playground.errors import LineupError
 from playground.formats import get_format, list_formats
-from ui.studio_form import put, slug
+from ui.studio_data import put, slug
 from ui.studio_view import dump_data
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples" / "cards"
@@ -81,7 +81,7 @@ def load_start(choice: str, folder: Path = EXAMPLES_DIR) -> Loaded:
 def read_upload(path: str | Path | None, what: str, max_bytes: int) -> str:
     """The text of an uploaded file (UTF-8, size-capped); raises StudioInputError."""
     if not path:
-        raise StudioInputError(f"no {what} was uploaded")
+        raise StudioInputError(f"nothing was uploaded as {what}")
     p = Path(path)
     try:
         size = p.stat().st_size

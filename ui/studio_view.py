@@ -38,6 +38,11 @@ class StudioView:
     yaml_ok: bool = True
 
     @property
+    def line_source(self) -> str:
+        """What finding lines count in: the README once one is built, else the spec YAML."""
+        return "README" if self.readme is not None else "spec"
+
+    @property
     def errors(self) -> int:
         """Number of error findings."""
         return sum(f.severity == "error" for f in self.findings)
@@ -149,6 +154,11 @@ def render_view(spec_yaml: str, original: str | None = None) -> StudioView:
     return StudioView(data, readme, findings, cards.render_preview(readme), diff, cards.chart_data(spec))
 
 
+def findings_label(where: str) -> str:
+    """The validation table's label, saying what its line numbers count in."""
+    return f"Validation (cards check) — lines are {'README.md' if where == 'README' else 'spec YAML'} lines"
+
+
 def finding_rows(findings: list[cards.Finding]) -> list[list[str]]:
     """Rows for the validation table: severity, field, line, problem, fix."""
     return [[SEVERITY_ICONS.get(f.severity, f.severity), f.field, "" if f.line is None else str(f.line),
@@ -180,9 +190,8 @@ def chart_rows(chart: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Chart rows with a unique bar label ('GSM8K · model'), in table order so bars group by benchmark."""
     benches = list(dict.fromkeys(r["benchmark"] for r in chart))
     models = list(dict.fromkeys(r["model"] for r in chart))
-    short = {b: b.split(" (", 1)[0] for b in benches}
-    if len(set(short.values())) < len(benches):  # two columns share a name: keep the full headers
-        short = {b: b for b in benches}
+    names = [b.split(" (", 1)[0] for b in benches]
+    short = {b: n if names.count(n) == 1 else b for b, n in zip(benches, names, strict=True)}  # clashes: full header
     rows = sorted(chart, key=lambda r: (benches.index(r["benchmark"]), models.index(r["model"])))
     return [{"bar": f"{short[r['benchmark']]} · {r['model']}", "benchmark": r["benchmark"], "model": r["model"],
              "value": r["value"]} for r in rows]

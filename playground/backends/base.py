@@ -130,10 +130,14 @@ class StreamMetrics:
     @property
     def tokens_per_s(self) -> float | None:
         """Decode tokens per second after the first token (None until two tokens arrived)."""
-        if self.first_token_at is None or self.last_token_at is None or self.generated_tokens < 2:
+        return self.rate(self.generated_tokens, self.first_token_at, self.last_token_at)
+
+    @staticmethod
+    def rate(generated: int, first_at: float | None, last_at: float | None) -> float | None:
+        """(generated - 1) / (last - first): the decode rate after the first token."""
+        if first_at is None or last_at is None or generated < 2 or last_at <= first_at:
             return None
-        span = self.last_token_at - self.first_token_at
-        return (self.generated_tokens - 1) / span if span > 0 else None
+        return (generated - 1) / (last_at - first_at)
 
     @property
     def elapsed_s(self) -> float:
@@ -172,20 +176,43 @@ class ColumnEmitter:
         """A STATUS event (loading, waiting for a turn, ...)."""
         return self._event(EventKind.STATUS, status=message, progress=progress)
 
+    def feed(self, text: str, n_tokens: int = 1, now: float | None = None) -> str:
+        """Record n_tokens that decoded to text; return the part safe to show ('' if none yet).
+
+        Tokens that arrive after a stop string matched are not counted.
+        """
+        if self.matcher.stopped:
+            return ""
+        self.metrics.add_tokens(n_tokens, now)
+        delta = self.matcher.feed(text)
+        if delta:
+            self.text += delta
+        return delta
+
     def piece(self, text: str, n_tokens: int = 1, now: float | None = None) -> GenerationEvent | None:
         """Feed newly decoded text that came with n_tokens tokens.
 
         Returns:
             A TOKEN event with the emitted delta, or None when nothing is safe to show yet.
         """
-        if self.stopped:
-            return None
-        self.metrics.add_tokens(n_tokens, now)
-        delta = self.matcher.feed(text)
-        if not delta:
-            return None
-        self.text += delta
-        return self._event(EventKind.TOKEN, delta=delta)
+        delta = self.feed(text, n_tokens, now)
+        return self._event(EventKind.TOKEN, delta=delta) if delta else None
+
+    def token_event(self, delta: str, text: str, generated: int, last_at: float) -> GenerationEvent:
+        """A TOKEN event from a snapshot taken when the text was produced (for batching readers)."""
+        m = self.metrics
+        return GenerationEvent(
+            kind=EventKind.TOKEN,
+            column=self.req.column,
+            model_id=self.req.spec.id,
+            delta=delta,
+            text=text,
+            prompt_tokens=m.prompt_tokens,
+            generated_tokens=generated,
+            ttft_s=None if m.first_token_at is None else m.first_token_at - m.started,
+            tokens_per_s=StreamMetrics.rate(generated, m.first_token_at, last_at),
+            elapsed_s=m.elapsed_s,
+        )
 
     def done(self, reason: StopReason) -> list[GenerationEvent]:
         """The closing events: a TOKEN with any held-back text, then DONE (with rationale/answer)."""

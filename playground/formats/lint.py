@@ -16,29 +16,40 @@ _MARKER_RE = re.compile(r"<\|[A-Za-z0-9_]+\|>|</?s>|\[/?INST\]")
 class LintFinding:
     """One problem found in a prompt."""
 
-    code: str  # 'double-bos' | 'split-token' | 'no-generation-prompt'
+    code: str  # 'double-bos' | 'bos-in-text' | 'split-token' | 'no-generation-prompt'
     message: str
+    severity: str = "warning"  # 'warning': the model will see something wrong; 'info': a trap avoided
 
 
-def lint_prompt(prompt: str, tokenizer, fmt: PromptFormat | None = None) -> list[LintFinding]:
+def lint_prompt(
+    prompt: str, tokenizer, fmt: PromptFormat | None = None, ids: list[int] | None = None
+) -> list[LintFinding]:
     """Check a rendered prompt against the tokenizer that will read it.
 
     Args:
         prompt: the rendered prompt text.
         tokenizer: the model's tokenizer.
         fmt: the format that rendered it (tells which markers and ending to expect).
+        ids: the token ids that will really be sent (default: Lineup's encode_prompt of the text).
 
     Returns:
-        The findings, empty when the prompt looks right.
+        The findings, empty when the prompt looks right. A prompt whose ids start with two BOS
+        is a 'double-bos' warning; a prompt that would get two only if encoded the usual way
+        (``add_special_tokens=True``) is a 'bos-in-text' info note.
     """
     findings: list[LintFinding] = []
-    naive = list(tokenizer(prompt, add_special_tokens=True)["input_ids"])
-    if leading_bos_count(naive, tokenizer) > 1 or leading_bos_count(encode_prompt(prompt, tokenizer), tokenizer) > 1:
+    ids = encode_prompt(prompt, tokenizer) if ids is None else ids
+    if leading_bos_count(ids, tokenizer) > 1:
+        findings.append(
+            LintFinding("double-bos", f"the token ids start with {leading_bos_count(ids, tokenizer)} BOS tokens; the model expects one")
+        )
+    elif leading_bos_count(list(tokenizer(prompt, add_special_tokens=True)["input_ids"]), tokenizer) > 1:
         findings.append(
             LintFinding(
-                "double-bos",
-                f"the prompt starts with the BOS text {tokenizer.bos_token!r} and the tokenizer adds another: "
-                "encode with add_special_tokens=False (Lineup's encode_prompt does)",
+                "bos-in-text",
+                f"the prompt text starts with the BOS {tokenizer.bos_token!r} and this tokenizer adds another by default: "
+                "encoded here with one; elsewhere, encode it with add_special_tokens=False",
+                severity="info",
             )
         )
     markers = set(fmt.special_tokens) if fmt and fmt.special_tokens else set(_MARKER_RE.findall(prompt))
