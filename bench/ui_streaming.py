@@ -77,22 +77,23 @@ def main() -> None:
     from gradio_client import Client
 
     from playground.demo import ensure_demo_models
+    from ui.playground_controller import Playground
 
     demo = ensure_demo_models()
+    pg = Playground()
+    rows, alone = [], []
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = start_app({"LINEUP_DEMO_DIR": str(demo)}, Path(tmp) / "app.log")
         try:
             client = Client(url, verbose=False)
-            client_run(client, 16, 0)  # warm up: load both models
-            rows = [client_run(client, args.tokens, seed) for seed in range(1, args.runs + 1)]
+            client_run(client, 16, 0)  # warm up: load both models in the app, and here
+            engine_alone(pg, 16, 0)
+            for seed in range(1, args.runs + 1):  # interleaved, so that other load on the machine hits both alike
+                rows.append(client_run(client, args.tokens, seed))
+                alone.append(engine_alone(pg, args.tokens, seed))
         finally:
             proc.terminate()
             proc.wait(timeout=10)
-    from ui.playground_controller import Playground
-
-    pg = Playground()
-    engine_alone(pg, 16, 0)  # warm up
-    alone = [engine_alone(pg, args.tokens, seed) for seed in range(1, args.runs + 1)]
     print(f"{'run':>3} {'column':12} {'client tok/s':>12} {'engine tok/s':>12} {'ratio':>6}")
     ratios, in_app = [], []
     for r, row in enumerate(rows, 1):

@@ -35,7 +35,7 @@ def test_generate_side_by_side_returns_both_columns_with_metrics(client):
     assert [c["model_id"] for c in cols] == ["demo-llama", "demo-stablelm"]
     for col in cols:
         assert col["error"] is None and col["text"].strip()
-        assert col["stop_reason"] in FINISHED
+        assert col["stop_reason"] in FINISHED and col["seed"] == 11
         m = col["metrics"]
         assert 0 < m["generated_tokens"] <= 48 and m["prompt_tokens"] > 0 and m["ttft_s"] > 0
     record = json.loads(result["replay_json"])

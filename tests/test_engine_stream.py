@@ -242,3 +242,16 @@ def test_incremental_decoding_holds_back_partial_characters(demo_dir, text):
     deltas = [dec.add(i) for i in ids]
     assert "".join(deltas) == text
     assert all("\ufffd" not in d for d in deltas)
+
+
+@pytest.mark.parametrize(("model_id", "suffix"), [("demo-stablelm", "\n"), ("demo-llama", "")])
+def test_turn_content_drops_the_end_of_turn_text_for_the_history(model_pool, model_id, suffix):
+    from playground.backends import turn_content
+
+    req = _request(model_id, user="What colour is grass?")
+    final = _final(model_pool, req)
+    assert final.text.endswith(suffix)
+    content = turn_content(req.fmt, final.text)
+    assert content == (final.text[: -len(suffix)] if suffix else final.text)
+    history = [{"role": "user", "content": "What colour is grass?"}, {"role": "assistant", "content": content}]
+    assert req.fmt.render(history, add_generation_prompt=False) == req.prompt + final.text

@@ -254,8 +254,9 @@ def test_metrics_html_shows_a_progress_bar_while_loading_then_chips():
     assert 'style="width:40%"' in html and "&lt;b&gt;m0&lt;/b&gt;" in html
     for e in token_stream(0, ["a", "b"], StopReason.MAX_TOKENS):
         view.apply(e)
+    view.seed = 1234
     html = metrics_html(view)
-    assert "lu-progress" not in html and "stop: max_tokens" in html and "TTFT 0.05 s" in html
+    assert "lu-progress" not in html and "stop: max_tokens" in html and "TTFT 0.05 s" in html and "seed 1234" in html
     view.fail("boom <script>")
     assert "boom &lt;script&gt;" in metrics_html(view)
     assert "lu-warn" in status_html("these models ... the columns run one after another")

@@ -192,3 +192,9 @@ def test_a_selection_that_does_not_fit_runs_in_turn_and_says_so(demo_dir):
     assert any("waits for its turn" in s for s in statuses)
     assert all(v.text and v.error is None for v in turn.views.values())
     assert len(small.pool.resident()) == 1  # the second model evicted the first
+
+
+def test_committed_replies_drop_the_end_of_turn_text(pg):
+    turn, _ = run(pg, [ColumnSetup("demo-stablelm")], user="What colour is snow?")
+    reply = commit({}, turn)["demo-stablelm"][-1]["content"]
+    assert turn.views[0].text.endswith("\n") and reply == turn.views[0].text[:-1]

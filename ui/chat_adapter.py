@@ -39,6 +39,7 @@ class ColumnView:
     answer: str | None = None
     done: bool = False
     notice: str | None = None  # e.g. "dropped the 2 oldest turns to fit the context"
+    seed: int | None = None  # the sampling seed this column ran with
 
     def apply(self, event: GenerationEvent) -> None:
         """Fold one event of this column into the view."""
@@ -98,6 +99,7 @@ class ColumnView:
             "stop_reason": self.stop_reason,
             "error": self.error,
             "notice": self.notice,
+            "seed": self.seed,
             "metrics": {
                 "ttft_s": self.ttft_s,
                 "tokens_per_s": self.tokens_per_s,

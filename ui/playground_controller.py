@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from playground.backends.base import turn_content
 from playground.catalog import ModelSpec, get_model, list_models
 from playground.errors import LineupError
 from playground.events import GenerationEvent
@@ -65,14 +66,18 @@ def check_selection(model_ids: Sequence[str] | None) -> list[str]:
 
 
 def commit(histories: Mapping[str, list[dict[str, str]]], turn: Turn) -> Histories:
-    """Histories with the finished turn appended to every column that produced text (errors add nothing)."""
+    """Histories with the finished turn appended to every column that produced text (errors add nothing).
+
+    The reply is stored without the format's end-of-turn text (the template adds it back).
+    """
     out = {k: list(v) for k, v in histories.items()}
     for plan in turn.plans:
         view = turn.views[plan.slot]
         if view.error or not view.text:
             continue
-        mid = plan.setup.model_id
-        out[mid] = [*out.get(mid, []), {"role": "user", "content": turn.user}, {"role": "assistant", "content": view.text}]
+        mid, req = plan.setup.model_id, plan.prepared.request
+        reply = turn_content(req.fmt, view.text) if req is not None else view.text
+        out[mid] = [*out.get(mid, []), {"role": "user", "content": turn.user}, {"role": "assistant", "content": reply}]
     return out
 
 
@@ -174,7 +179,7 @@ class Playground:
         cancel = self.cancels.open(session)
         try:
             plans = plan_turn(setups, [list(histories.get(s.model_id, [])) for s in setups], system, user, options, same_seed, self.tokenizers, self.allowed_dirs)
-            turn = Turn(plans, {p.slot: ColumnView(p.slot, p.setup.model_id, notice=p.notice) for p in plans}, user)
+            turn = Turn(plans, {p.slot: ColumnView(p.slot, p.setup.model_id, notice=p.notice, seed=_seed(p)) for p in plans}, user)
             turn.raw = {p.slot: {"prompt": p.prepared.request.prompt if p.prepared.request else "", "token_ids": None, "bos_count": None, "lint": [], "note": "token ids follow when the model has loaded"} for p in plans}
             yield turn, Frame(frozenset(turn.views))
             factory = backend_factory(self.pool, ignore_eos, options.max_new_tokens)
@@ -208,7 +213,7 @@ class Playground:
                 prepared = PreparedColumn(slot, req, None, req.spec, FormatChoice(req.fmt, "replay"))
                 plans.append(ColumnPlan(slot, setup, [dict(m) for m in req.messages], prepared))
             user = next((m["content"] for m in reversed(plans[0].messages) if m["role"] == "user"), "")
-            turn = Turn(plans, {p.slot: ColumnView(p.slot, p.setup.model_id) for p in plans}, user)
+            turn = Turn(plans, {p.slot: ColumnView(p.slot, p.setup.model_id, seed=_seed(p)) for p in plans}, user)
             turn.raw = {p.slot: {"prompt": p.prepared.request.prompt, "token_ids": None, "bos_count": None, "lint": [], "note": None} for p in plans}
             yield turn, Frame(frozenset(turn.views))
             events = with_ticks(run_side_by_side([p.prepared.request for p in plans], cancel, self.pool), cancel)
@@ -224,6 +229,11 @@ class Playground:
     def stop(self, session: str) -> int:
         """Set the stop flag of every run of a session; returns how many were running."""
         return self.cancels.cancel(session)
+
+
+def _seed(plan: ColumnPlan) -> int | None:
+    """The seed a prepared column runs with."""
+    return plan.prepared.request.options.seed if plan.prepared.request is not None else None
 
 
 def _final_event(view: ColumnView) -> GenerationEvent:

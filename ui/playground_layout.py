@@ -94,14 +94,14 @@ def _slot(i: int, spec: ModelSpec | None, quant: str, has_gpu: bool) -> Slot:
     return Slot(col, header, fmt, badge, chat, metrics, raw)
 
 
-def build_layout(specs: Sequence[ModelSpec], selected: Sequence[str], has_gpu: bool, status_line: str, quant_of: Callable[[str], str]) -> Page:
+def build_layout(specs: Sequence[ModelSpec], selected: Sequence[str], has_gpu: bool, status_line: Callable[[], str], quant_of: Callable[[str], str]) -> Page:
     """Create the tab's components in the current Blocks context.
 
     Args:
         specs: the catalog.
         selected: the model ids selected on load.
         has_gpu: whether a CUDA GPU is available (what real models need is said otherwise).
-        status_line: the first memory/status line.
+        status_line: makes the memory/status line (called on every page load).
         quant_of: resolves a quantization choice ('auto') for this device.
 
     Returns:
@@ -114,7 +114,7 @@ def build_layout(specs: Sequence[ModelSpec], selected: Sequence[str], has_gpu: b
             label="Models (1–4)", info="Demo models run anywhere; the real family needs network access and a GPU.", elem_id="lu-models", scale=4,
         )
         quant = gr.Dropdown(choices=list(QUANTIZATIONS), value="auto", label="Quantization", info="auto: nf4 on GPU, fp32 on CPU", elem_id="lu-quant", scale=1)
-    status = gr.HTML(pv.status_html(status_line), elem_id="lu-status")
+    status = gr.HTML(lambda: pv.status_html(status_line()), elem_id="lu-status")
     system = gr.Textbox(label="System prompt", placeholder="Optional; kept for every turn", lines=1, max_lines=6, elem_id="lu-system")
     with gr.Accordion("Sampling", open=False, elem_id="lu-sampling") as sampling:
         with gr.Row():

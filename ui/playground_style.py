@@ -21,6 +21,7 @@ CSS = """
 .lu-stop-max_tokens { border-color: #ca8a04; }
 .lu-stop-cancelled { border-color: #9ca3af; }
 .lu-live { border-color: #6366f1; }
+.lu-seed { color: var(--body-text-color-subdued); }
 .lu-status { white-space: nowrap; }
 .lu-progress { width: 100%; height: 6px; background: var(--border-color-primary); border-radius: 3px; overflow: hidden; }
 .lu-progress > div { height: 100%; background: #6366f1; transition: width 0.2s; }

@@ -245,7 +245,7 @@ def build(settings) -> None:
     specs = pg.specs()
     has_gpu = pg.pool.device.startswith("cuda")
     selected = pv.default_selection(specs)
-    page = build_layout(specs, selected, has_gpu, pg.status(selected), lambda q: _quant_of(pg, q))
+    page = build_layout(specs, selected, has_gpu, lambda: pg.status(selected), lambda q: _quant_of(pg, q))
     tab = PlaygroundTab(pg, page, has_gpu)
 
     @gpu
@@ -273,8 +273,9 @@ def build(settings) -> None:
         .then(None, cancels=running, **private))
     clear_out = [page.state, page.options_error, page.status, page.export_json, page.export_md, *(c for s in page.slots for c in (s.chat, s.metrics, s.raw))]
     page.clear.click(tab.on_clear, inputs=[page.models], outputs=clear_out, cancels=running, queue=False, **private)
-    gr.on([page.models.input, page.quant.input], tab.on_selection, inputs=[page.models, page.quant, page.state], outputs=[*page.slot_outputs(), page.preset, page.status], **private)
-    page.preset.input(tab.on_preset, inputs=[page.preset], outputs=[c for _, c in page.sliders], **private)
+    latest = {**private, "trigger_mode": "always_last"}  # quick successive picks: the last one always lands
+    gr.on([page.models.input, page.quant.input], tab.on_selection, inputs=[page.models, page.quant, page.state], outputs=[*page.slot_outputs(), page.preset, page.status], **latest)
+    page.preset.input(tab.on_preset, inputs=[page.preset], outputs=[c for _, c in page.sliders], **latest)
     for i, slot in enumerate(page.slots):
-        slot.fmt.input(lambda fid, ids, i=i: tab.format_badge(fid, ids, i), inputs=[slot.fmt, page.models], outputs=[slot.badge], **private)
+        slot.fmt.input(lambda fid, ids, i=i: tab.format_badge(fid, ids, i), inputs=[slot.fmt, page.models], outputs=[slot.badge], **latest)
     register_api(pg, settings.concurrency_limit, GENERATE_GROUP)

@@ -226,6 +226,8 @@ def metrics_html(view: Any | None) -> str:
         chips.append(f'<span class="lu-chip lu-stop-{esc(view.stop_reason)}" title="stop reason">stop: {esc(view.stop_reason)}</span>')
     elif not view.done and not view.status:
         chips.append('<span class="lu-chip lu-live">generating…</span>')
+    if view.seed is not None:
+        chips.append(f'<span class="lu-chip lu-seed" title="sampling seed (recorded in the export)">seed {view.seed}</span>')
     if view.notice:
         chips.append(f'<div class="lu-notice">ℹ️ {esc(view.notice)}</div>')
     return f'<div class="lu-metrics">{" ".join(chips)}</div>'

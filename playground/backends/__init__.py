@@ -10,6 +10,7 @@ from playground.backends.base import (
     backend_key,
     make_request,
     resolve_seed,
+    turn_content,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "backend_key",
     "make_request",
     "resolve_seed",
+    "turn_content",
 ]

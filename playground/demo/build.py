@@ -303,15 +303,35 @@ def build_demo_models(root: Path | None = None, force: bool = False, progress: P
     if not force and stamp_matches(root):
         return []
     root.mkdir(parents=True, exist_ok=True)
-    reports = []
-    for i, arch in enumerate(DEMOS):
-        if progress:
-            progress(i / len(DEMOS), f"building demo model {arch.name} ({arch.format_id})")
-        reports.append(build_one(arch, root / arch.name))
-    (root / STAMP).write_text(json.dumps({"builder_version": BUILDER_VERSION, "models": reports}, indent=2), encoding="utf-8")
+    with _build_lock(root):  # an app and a test run may ask at the same moment: build once
+        if not force and stamp_matches(root):
+            return []
+        (root / STAMP).unlink(missing_ok=True)
+        reports = []
+        for i, arch in enumerate(DEMOS):
+            if progress:
+                progress(i / len(DEMOS), f"building demo model {arch.name} ({arch.format_id})")
+            reports.append(build_one(arch, root / arch.name))
+        (root / STAMP).write_text(json.dumps({"builder_version": BUILDER_VERSION, "models": reports}, indent=2), encoding="utf-8")
     if progress:
         progress(1.0, "demo models ready")
     return reports
+
+
+@contextlib.contextmanager
+def _build_lock(root: Path):
+    """An exclusive lock file in root (POSIX flock; no lock where fcntl is missing)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: builds are atomic per model folder anyway
+        yield
+        return
+    with open(root / ".build.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def ensure_demo_models(progress: ProgressFn | None = None) -> Path:
