@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from cards.evals import UNSCALED_METRICS, EvalRun
 from cards.refdata import leaderboard
@@ -228,12 +228,23 @@ def comparison_from_runs(
                                       metric=metric, task=task.task)
             values[columns[key].id] = Cell(value=head.value, stderr=head.stderr)
         rows.append(Row(model=(names[n] if names else run.model), values=values))
-    if not columns:
-        from cards.errors import ResultsError
+    from cards.errors import ResultsError
 
+    if not columns:
         raise ResultsError("the results files have no numeric metrics to tabulate")
-    return ComparisonSpec(columns=list(columns.values()), rows=rows, values_in="fraction", fixed_decimals=True,
-                          headline_metrics=overrides, model_index=False)
+    by_id = {c.id: c for c in columns.values()}
+    for n, row in enumerate(rows):
+        for col_id, cell in row.values.items():
+            col = by_id[col_id]
+            if isinstance(cell, Cell) and not col.unscaled and not -1 <= cell.value <= 1:
+                raise ResultsError(f"{runs[n].source}: {col.task} {col.metric} = {cell.value:g} is not a fraction; "
+                                   "lm-evaluation-harness writes scores from 0 to 1: check the file was not edited")
+    try:
+        return ComparisonSpec(columns=list(columns.values()), rows=rows, values_in="fraction", fixed_decimals=True,
+                              headline_metrics=overrides, model_index=False)
+    except ValidationError as exc:
+        problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+        raise ResultsError(f"the results files do not make a table: {problems}") from None
 
 
 class LeaderboardSpec(Strict):

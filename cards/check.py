@@ -131,7 +131,12 @@ def check_pipeline_tag(ctx: Context) -> list[Finding]:
     """pipeline_tag is one of the Hub's tasks."""
     meta, at = ctx.meta, ctx.at
     tag = meta.get("pipeline_tag")
-    if tag is None or tag in pipeline_tags():
+    if tag is None:
+        return []
+    if not isinstance(tag, str):
+        return [Finding("error", "pipeline_tag", f"must be one task id (a string), got {type(tag).__name__}",
+                        "write pipeline_tag: text-generation", at("pipeline_tag"))]
+    if tag in pipeline_tags():
         return []
     close = difflib.get_close_matches(str(tag).lower().replace(" ", "-"), pipeline_tags(), n=1)
     fix = f"use '{close[0]}'" if close else "use a Hub task id such as text-generation"
@@ -221,7 +226,7 @@ def check_tags(ctx: Context) -> list[Finding]:
         seen.add(low)
     ids = [str(t) for t in tags if is_hub_id(str(t))]
     if ids:
-        listed = set(_as_list(meta.get("base_model")))
+        listed = {b for b in _as_list(meta.get("base_model")) if isinstance(b, str)}
         missing = [t for t in ids if t not in listed]
         if missing:
             out.append(Finding("warning", "tags", f"tags name models ({', '.join(missing)})",
@@ -273,6 +278,18 @@ def _not_a_card(text: str) -> Finding | None:
     return None
 
 
+def _guarded(check: Callable[[Context], list[Finding]], ctx: Context) -> list[Finding]:
+    """Run one metadata check; a value of a shape it cannot read becomes an error finding, never a crash."""
+    try:
+        return check(ctx)
+    except (TypeError, AttributeError, ValueError, KeyError) as exc:
+        key = check.__name__.removeprefix("check_").replace("model_index", "model-index")
+        key = {"relation": "base_model_relation", "keys": "metadata"}.get(key, key)
+        return [Finding("error", key, f"has a shape the Hub does not read ({type(exc).__name__}: {exc})",
+                        "compare it with the model card metadata spec (huggingface.co/docs/hub/model-cards)",
+                        ctx.at(key) if key in ctx.meta else None)]
+
+
 METADATA_CHECKS = (check_license, check_language, check_pipeline_tag, check_base_model, check_relation,
                    check_datasets, check_tags, check_model_index, check_keys)
 
@@ -317,7 +334,7 @@ def check_card(text: str) -> list[Finding]:
             unknown = [m.ref for plan in plans for m in plan.unmapped() if not m.guess]
             ctx = Context(meta, lambda key, item=None: _line_of(fm.yaml_text, key, first, item), merge_ids, unknown)
             for check in METADATA_CHECKS:
-                findings += check(ctx)
+                findings += _guarded(check, ctx)
             for line, word in yaml11_bool_traps(fm.yaml_text, first - 1):
                 findings.append(Finding("warning", "metadata", f"unquoted '{word}' is read as a boolean by PyYAML "
                                         "(huggingface_hub) but as a string by the Hub", f"quote it: '{word}'", line))

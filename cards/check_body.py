@@ -108,14 +108,19 @@ def _leaderboard(lines: list[str], first: int, meta: dict[str, Any]) -> list[Fin
     return out
 
 
+def _list(value: Any) -> list[Any]:
+    """value when it is a list, else [] (model-index parts of a wrong shape are reported by check_model_index)."""
+    return value if isinstance(value, list) else []
+
+
 def _model_index_values(meta: dict[str, Any]) -> dict[str, list[float]]:
     """dataset type -> metric values in the model-index (where it is well formed)."""
     out: dict[str, list[float]] = {}
-    for entry in meta.get("model-index") or [] if isinstance(meta.get("model-index"), list) else []:
-        for res in (entry or {}).get("results") or [] if isinstance(entry, dict) else []:
+    for entry in _list(meta.get("model-index")):
+        for res in _list(entry.get("results")) if isinstance(entry, dict) else []:
             if not isinstance(res, dict) or not isinstance(res.get("dataset"), dict):
                 continue
-            for metric in res.get("metrics") or []:
+            for metric in _list(res.get("metrics")):
                 if isinstance(metric, dict) and isinstance(metric.get("value"), (int, float)):
                     out.setdefault(str(res["dataset"].get("type")), []).append(float(metric["value"]))
     return out
@@ -151,7 +156,7 @@ def _merge_configs(lines: list[str], first: int, meta: dict[str, Any]) -> list[F
                                f"add base_model: [{suggestion}]" if suggestion else "add base_model with the merged models' ids",
                                line))
         elif base not in (None, [], ""):
-            listed = set(base if isinstance(base, list) else [base])
+            listed = {b for b in (base if isinstance(base, list) else [base]) if isinstance(b, str)}
             missing = [i for i in ids if i not in listed]
             if missing:
                 out.append(Finding("info", "base_model", f"the merge config also uses {', '.join(missing)}",

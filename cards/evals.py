@@ -123,7 +123,8 @@ def _model_name(data: dict, fallback: str) -> str:
     """The model named by the results file (model_name, or pretrained= in model_args)."""
     if isinstance(data.get("model_name"), str) and data["model_name"]:
         return data["model_name"]
-    args = (data.get("config") or {}).get("model_args")
+    config = data.get("config")
+    args = config.get("model_args") if isinstance(config, dict) else None
     if isinstance(args, dict) and isinstance(args.get("pretrained"), str):
         return args["pretrained"]
     if isinstance(args, str):
@@ -177,7 +178,8 @@ def parse_results(text: str, source: str = "results.json") -> EvalRun:
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
     groups = data.get("groups") if isinstance(data.get("groups"), dict) else {}
     subtasks = data.get("group_subtasks") if isinstance(data.get("group_subtasks"), dict) else {}
-    parent = {child: grp for grp, children in subtasks.items() if isinstance(children, list) for child in children}
+    parent = {child: grp for grp, children in subtasks.items() if isinstance(children, list) for child in children
+              if isinstance(child, str)}
     samples = data.get("n-samples") if isinstance(data.get("n-samples"), dict) else {}
     tasks: dict[str, TaskResult] = {}
     for name, entry in results.items():
@@ -188,7 +190,7 @@ def parse_results(text: str, source: str = "results.json") -> EvalRun:
         tasks[name] = TaskResult(
             task=name,
             alias=str(entry.get("alias", name)).strip().removeprefix("- ").strip() or name,
-            n_shot=shots if isinstance(shots, int) and not isinstance(shots, bool) else None,
+            n_shot=shots if isinstance(shots, int) and not isinstance(shots, bool) and shots >= 0 else None,
             is_group=name in groups or bool(subtasks.get(name)),
             parent=parent.get(name),
             metrics=_metrics(entry, layout),
@@ -247,8 +249,9 @@ def review_run(run: EvalRun, subtasks: dict[str, Any] | None = None) -> list[Fin
                 out.append(Finding("info", where,
                                    f"run {task.n_shot}-shot; the Open LLM Leaderboard uses {shots}-shot",
                                    "label the shots in the table and do not compare with leaderboard values"))
-    for group, children in (subtasks or {}).items():
-        if not isinstance(children, list) or not children or group not in run.tasks:
+    for group, listed in (subtasks or {}).items():
+        children = [c for c in listed if isinstance(c, str)] if isinstance(listed, list) else []
+        if not children or group not in run.tasks:
             continue
         for m in run.tasks[group].metrics:
             have = [c for c in children if c in run.tasks and run.tasks[c].find(m.metric)]

@@ -150,9 +150,12 @@ def _repo_id(meta: dict[str, Any], body: str) -> str | None:
     m = re.search(r'AutoTokenizer\.from_pretrained\("([^"]+)"\)', body)
     if m and is_hub_id(m.group(1)):
         return m.group(1)
-    for entry in meta.get("model-index") or [] if isinstance(meta.get("model-index"), list) else []:
-        for res in (entry or {}).get("results") or [] if isinstance(entry, dict) else []:
-            url = ((res or {}).get("source") or {}).get("url") if isinstance(res, dict) else None
+    index = meta.get("model-index")
+    for entry in index if isinstance(index, list) else []:
+        results = entry.get("results") if isinstance(entry, dict) else None
+        for res in results if isinstance(results, list) else []:
+            source = res.get("source") if isinstance(res, dict) else None
+            url = source.get("url") if isinstance(source, dict) else None
             q = re.search(r"open_llm_leaderboard\?query=([\w.-]+/[\w.-]+)", str(url or ""))
             if q and is_hub_id(q.group(1)):
                 return q.group(1)

@@ -155,6 +155,18 @@ def _refs(value: Any) -> list[str]:
     return [p for p in value.split("+") if p]
 
 
+def _entries(data: dict[str, Any], key: str, findings: list[Finding]) -> list[Any]:
+    """The list under key ([] when absent); anything else is an error finding, not a crash."""
+    value = data.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        findings.append(Finding("error", key, f"must be a list, got {type(value).__name__} {str(value)[:60]!r}",
+                                f"write {key}: as a list of entries ('- model: org/name')"))
+        return []
+    return value
+
+
 def _layer_range(src: dict, where: str, findings: list[Finding]) -> tuple[int, int] | None:
     """A source's [start, end) or None (with a finding) when malformed."""
     rng = src.get("layer_range")
@@ -187,13 +199,13 @@ def analyse(text: str, path_map: dict[str, str] | None = None) -> MergePlan:
     base = data.get("base_model")
     base_refs = _refs(base) if base is not None else []
     refs += base_refs
-    for entry in data.get("models") or []:
+    for entry in _entries(data, "models", findings):
         refs += _refs(entry)
-    for entry in data.get("experts") or []:
+    for entry in _entries(data, "experts", findings):
         refs += _refs(entry)
     slices: list[SliceRow] = []
     out = 0
-    for i, sl in enumerate(data.get("slices") or []):
+    for i, sl in enumerate(_entries(data, "slices", findings)):
         sources = (sl or {}).get("sources") if isinstance(sl, dict) else None
         if not isinstance(sources, list) or not sources:
             findings.append(Finding("error", f"slices[{i}]", "has no sources", "give sources: [{model, layer_range}]"))

@@ -46,6 +46,7 @@ def render_preview(readme_text: str) -> str:
         HTML without scripts, styles, iframes, objects, event-handler attributes or
         javascript:/data:/vbscript: URLs; tables, code blocks and https images are kept.
     """
+    readme_text = readme_text.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become '?'
     fm = split_front_matter(readme_text)
     source = fm.body if fm.yaml_text is None else code_block(fm.yaml_text, "yaml") + "\n" + fm.body
     html = markdown.markdown(source, extensions=["tables", "fenced_code", "sane_lists"], output_format="html")

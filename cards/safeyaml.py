@@ -113,8 +113,15 @@ def _expanded_size(node: Node, memo: dict[int, int]) -> int:
 
 
 def check_size(text: str | bytes, what: str) -> None:
-    """Refuse inputs over MAX_INPUT_BYTES with a message that names the input and the limit."""
-    size = len(text.encode("utf-8")) if isinstance(text, str) else len(text)
+    """Refuse inputs over MAX_INPUT_BYTES (or text with lone surrogates) with a message that names the input."""
+    if isinstance(text, str):
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError as exc:  # a lone surrogate, e.g. from a JSON "\ud800" escape
+            raise InputError(f"{what} holds invalid Unicode (a lone surrogate) at character {exc.start}; "
+                             "remove it") from None
+    else:
+        size = len(text)
     if size > MAX_INPUT_BYTES:
         raise InputError(
             f"{what} is {size / 1e6:.1f} MB; the limit is {MAX_INPUT_BYTES / 1e6:.0f} MB. "
@@ -138,6 +145,9 @@ def decode_text(data: bytes, what: str) -> str:
     except UnicodeDecodeError as exc:
         raise InputError(f"{what} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); "
                          "save it as UTF-8") from None
+    if "\x00" in text:
+        raise InputError(f"{what} looks like a binary file (a NUL byte at character {text.index(chr(0))}); "
+                         "give a UTF-8 text file")
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -178,8 +188,9 @@ def load_yaml(text: str, what: str, line_offset: int = 0) -> Any:
         The Python value; raises YamlError naming the line and the problem.
     """
     check_size(text, what)
-    loader = Yaml12Loader(text)
+    loader = None
     try:
+        loader = Yaml12Loader(text)
         node = loader.get_single_node()
         if node is None:
             return None
@@ -188,6 +199,8 @@ def load_yaml(text: str, what: str, line_offset: int = 0) -> Any:
             raise YamlError(what, f"aliases expand to {size:,} nodes (limit {MAX_EXPANDED_NODES:,})",
                             None, "remove the anchors (&name) and aliases (*name)")
         return loader.construct_document(node)
+    except YamlError:
+        raise
     except _Refused as exc:
         line = exc.line + line_offset if exc.line else None
         raise YamlError(what, f"refused: {exc.problem}", line, "simplify the YAML") from None
@@ -196,12 +209,21 @@ def load_yaml(text: str, what: str, line_offset: int = 0) -> Any:
         line = mark.line + 1 + line_offset if mark else None
         problem = exc.problem or exc.context or "invalid YAML"
         raise YamlError(what, f"YAML does not parse: {problem}", line, "fix the YAML syntax") from None
+    except yaml.reader.ReaderError as exc:  # a control character such as NUL, found before parsing starts
+        line = text.count("\n", 0, max(exc.position, 0)) + 1 + line_offset
+        char = f"{exc.character:#06x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise YamlError(what, f"YAML does not parse: character {char} is not allowed in YAML", line,
+                        "remove the control character (is this a binary file?)") from None
     except yaml.YAMLError as exc:
         raise YamlError(what, f"YAML does not parse: {exc}") from None
     except RecursionError:
         raise YamlError(what, "refused: nesting too deep", None, "simplify the YAML") from None
+    except ValueError as exc:  # e.g. an integer longer than Python's 4300-digit conversion limit
+        raise YamlError(what, f"a value cannot be read: {exc}".split("; use sys.")[0], None,
+                        "quote long numbers or shorten them") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def yaml11_bool_traps(text: str, line_offset: int = 0) -> list[tuple[int, str]]:

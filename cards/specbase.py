@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Annotated, Any
 
@@ -14,9 +15,9 @@ Markdown = Annotated[str, AfterValidator(lambda s: s.strip("\n"))]
 
 
 class Strict(BaseModel):
-    """Frozen, and unknown keys are an error that names them."""
+    """Frozen, unknown keys are an error that names them, and NaN/infinity are refused as numbers."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 def fmt_num(value: float | int) -> str:
@@ -24,6 +25,8 @@ def fmt_num(value: float | int) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
+        return str(value)
+    if not math.isfinite(value):  # specs refuse them; text read from elsewhere may still hold one
         return str(value)
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))

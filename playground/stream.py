@@ -46,11 +46,14 @@ class SeededSampler(LogitsProcessor):
     keeps the sample private to the request: the same seed gives the same output, whatever else runs.
     """
 
-    def __init__(self, seed: int, device: torch.device | str):
+    def __init__(self, seed: int, device: torch.device | str, warpers: tuple[LogitsProcessor, ...] = ()):
         self.generator = torch.Generator(device=device)
         self.generator.manual_seed(seed)
+        self.warpers = warpers  # applied here, in order: one processor call per step instead of several
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        for warper in self.warpers:
+            scores = warper(input_ids, scores)
         probs = torch.softmax(scores.float(), dim=-1)
         chosen = torch.multinomial(probs, num_samples=1, generator=self.generator)
         return torch.full_like(scores, float("-inf")).scatter_(1, chosen, 0.0)
@@ -71,8 +74,7 @@ def sampling_processors(options: SamplingOptions, device: torch.device | str) ->
         procs.append(MinPLogitsWarper(min_p=options.min_p))
     if options.typical_p < 1.0:
         procs.append(TypicalLogitsWarper(mass=options.typical_p))
-    procs.append(SeededSampler(options.seed or 0, device))
-    return LogitsProcessorList(procs)
+    return LogitsProcessorList([SeededSampler(options.seed or 0, device, tuple(procs))])
 
 
 def generate_kwargs(options: SamplingOptions, max_new_tokens: int, eos_ids: tuple[int, ...], pad_id: int | None) -> dict[str, Any]:
