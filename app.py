@@ -8,10 +8,10 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-import gradio as gr  # noqa: E402
+import gradio as gr
 
-from ui import playground_tab, studio_tab  # noqa: E402
-from ui.settings import AppSettings  # noqa: E402
+from ui import playground_tab, studio_tab
+from ui.settings import AppSettings
 
 HEADER = (
     "# Lineup\n"
@@ -40,11 +40,18 @@ def build_demo(settings: AppSettings | None = None) -> gr.Blocks:
     return demo
 
 
+def default_host() -> str:
+    """LINEUP_HOST, else Gradio's GRADIO_SERVER_NAME, else 0.0.0.0 on a Space and loopback elsewhere."""
+    on_space = bool(os.environ.get("SPACE_ID"))
+    return os.environ.get("LINEUP_HOST") or os.environ.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if on_space else "127.0.0.1")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Parse --host/--port, prepare the demo models, and launch the app."""
     parser = argparse.ArgumentParser(description="Run the Lineup app")
-    parser.add_argument("--host", default=os.environ.get("LINEUP_HOST", "127.0.0.1"), help="interface to bind")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("LINEUP_PORT", "7860")), help="port to bind")
+    parser.add_argument("--host", default=default_host(), help="interface to bind (default: 127.0.0.1; 0.0.0.0 on a Space)")
+    port = os.environ.get("LINEUP_PORT") or os.environ.get("GRADIO_SERVER_PORT") or "7860"
+    parser.add_argument("--port", type=int, default=int(port), help="port to bind (default: 7860)")
     args = parser.parse_args(argv)
     settings = AppSettings.from_env()
     settings.prepare(log=print)

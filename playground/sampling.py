@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,8 @@ class SamplingOptions(BaseModel):
         Returns:
             SamplingOptions; raises OptionsError naming the first bad field and its allowed range.
         """
+        if data is not None and not isinstance(data, Mapping):
+            raise OptionsError("options", f"must be an object of option names to values, got {type(data).__name__}")
         values = {**(data or {}), **overrides}
         try:
             return cls.model_validate(values)
@@ -94,18 +97,28 @@ class SamplingOptions(BaseModel):
         return kwargs
 
 
+def _shown(value: Any, limit: int = 80) -> str:
+    """repr(value), cut to limit characters (a 1 MB stop string must not come back in full)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _explain(field: str, err: dict[str, Any]) -> str:
     """Turn a pydantic error into 'must be a number from A to B, got X'."""
-    spec = SamplingOptions.model_fields.get(field.split(".")[0])
-    got = err.get("input")
+    name = field.split(".")[0]
+    spec = SamplingOptions.model_fields.get(name)
+    got = _shown(err.get("input"))
+    msg = err["msg"].removeprefix("Value error, ")
     if err["type"] == "extra_forbidden":
         return f"unknown option; valid options are {', '.join(SamplingOptions.model_fields)}"
-    if spec is not None and field != "stop":
+    if name == "stop":
+        return f"must be a list of at most 16 non-empty strings ({msg}), got {got}"
+    if spec is not None:
         rng = describe_range(field)
         if err["type"] in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-            return f"must be {rng}, got {got!r}"
-        return f"must be {rng}, got {got!r} ({err['msg']})"
-    return f"{err['msg']}, got {got!r}"
+            return f"must be {rng}, got {got}"
+        return f"must be {rng}, got {got} ({msg})"
+    return f"{msg}, got {got}"
 
 
 def _bound_details(field: str) -> tuple[float | None, bool, float | None, bool]:

@@ -27,7 +27,7 @@ from transformers.generation.streamers import BaseStreamer
 from playground.backends.base import ColumnEmitter, ColumnRequest
 from playground.errors import GenerationError
 from playground.events import EventKind, GenerationEvent, StopReason
-from playground.formats.encode import encode_prompt
+from playground.formats.encode import encode_messages
 from playground.loading import LoadedModel
 from playground.sampling import SamplingOptions
 from playground.stopping import CancelCriteria
@@ -199,7 +199,8 @@ def stream_local(
     """
     tokenizer = loaded.tokenizer
     emitter = ColumnEmitter(req)
-    prompt_ids = encode_prompt(req.prompt, tokenizer)
+    # user-typed control-token text is encoded as plain text (escaped), never as a marker
+    _, prompt_ids, _ = encode_messages(req.fmt, list(req.messages), tokenizer)
     emitter.metrics.prompt_tokens = len(prompt_ids)
     limit = _context_limit(loaded)
     if len(prompt_ids) >= limit:

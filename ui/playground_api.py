@@ -101,16 +101,17 @@ def register_api(pg: Playground, concurrency_limit: int | None, group: str) -> N
             prompt = fmt.render(messages, add_generation_prompt=add_generation_prompt)
             out: dict[str, Any] = {"format_id": fmt.id, "prompt": prompt, "template_hash": fmt.template_hash}
             if model_id:
-                from playground.formats.encode import encode_prompt, leading_bos_count
-                from playground.formats.lint import lint_prompt
+                from playground.formats.encode import encode_messages, leading_bos_count
+                from playground.formats.lint import lint_lines
 
                 tok = pg.tokenizers.get(get_model(model_id))
                 if tok is None:
                     raise LineupError(f"the tokenizer of {model_id!r} is not available here (load the model first)")
-                ids = encode_prompt(prompt, tok)
-                lint = [f.message for f in lint_prompt(prompt, tok, fmt)]
+                _, ids, escaped = encode_messages(fmt, messages, tok, add_generation_prompt=add_generation_prompt)
+                lint = lint_lines(prompt, tok, fmt, ids)
                 out |= {"model_id": model_id, "token_ids": ids, "bos_count": leading_bos_count(ids, tok), "lint": lint}
-                out["markdown"] = raw_prompt_markdown(prompt, ids, out["bos_count"], lint)
+                out["escaped"] = escaped
+                out["markdown"] = raw_prompt_markdown(prompt, ids, out["bos_count"], lint, escaped)
             return out
         except LineupError as exc:
             raise user_error(exc) from None

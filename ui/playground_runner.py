@@ -20,8 +20,8 @@ from playground.backends.base import resolve_seed
 from playground.catalog import ModelSpec
 from playground.errors import LineupError
 from playground.events import GenerationEvent
-from playground.formats.encode import encode_prompt, leading_bos_count
-from playground.formats.lint import lint_prompt
+from playground.formats.encode import encode_messages, encode_prompt, leading_bos_count
+from playground.formats.lint import lint_lines
 from playground.formats.truncate import truncate_messages
 from playground.sampling import MAX_SEED, SamplingOptions
 from playground.side_by_side import ColumnChoice, PreparedColumn, prepare_column, run_side_by_side
@@ -234,9 +234,9 @@ def raw_prompt_info(plan: ColumnPlan, tokenizers: TokenizerCache) -> dict[str, A
     if tok is None:
         note = "token ids appear once the model's tokenizer is available (after it loads)"
         return {"prompt": req.prompt, "token_ids": None, "bos_count": None, "lint": [], "note": note}
-    ids = encode_prompt(req.prompt, tok)
-    lint = [f.message for f in lint_prompt(req.prompt, tok, req.fmt)]
-    return {"prompt": req.prompt, "token_ids": ids, "bos_count": leading_bos_count(ids, tok), "lint": lint, "note": None}
+    _, ids, escaped = encode_messages(req.fmt, list(req.messages), tok)
+    lint = lint_lines(req.prompt, tok, req.fmt, ids)
+    return {"prompt": req.prompt, "token_ids": ids, "bos_count": leading_bos_count(ids, tok), "lint": lint, "escaped": escaped, "note": None}
 
 
 def with_ticks(events: Iterator[GenerationEvent], cancel: threading.Event, tick_s: float = TICK_S) -> Iterator[GenerationEvent | None]:

@@ -60,7 +60,7 @@ def _raw_md(info: dict[str, Any]) -> str:
     """The raw-prompt accordion text from raw_prompt_info()."""
     if not info.get("prompt"):
         return f"No prompt: {info.get('note') or 'this column did not run'}."
-    md = pv.raw_prompt_markdown(info["prompt"], info.get("token_ids"), info.get("bos_count"), info.get("lint") or [])
+    md = pv.raw_prompt_markdown(info["prompt"], info.get("token_ids"), info.get("bos_count"), info.get("lint") or [], info.get("escaped") or [])
     return md + (f"\n\n_{info['note']}_" if info.get("note") else "")
 
 

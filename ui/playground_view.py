@@ -190,7 +190,7 @@ def raw_prompt_markdown(prompt: str, token_ids: Sequence[int] | None, bos_count:
     if escaped:
         lines.append("**Escaped** (typed by the user, encoded as plain text): " + ", ".join(f"`{t}`" for t in escaped))
     if lint:
-        lines.append("**Lint warnings**\n" + "\n".join(f"- ⚠️ {html.escape(w)}" for w in lint))
+        lines.append("**Lint**\n" + "\n".join(f"- {'ℹ️' if w.startswith('info:') else '⚠️'} {html.escape(w)}" for w in lint))
     else:
         lines.append("**Lint:** no warnings ✓")
     return "\n\n".join(lines)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 import cards
 from cards.errors import CardError
 from cards.findings import sort_findings
 from ui.studio_view import findings_json, render_view
+
+log = logging.getLogger("lineup.studio")
 
 
 def build_card(spec_yaml: str) -> tuple[str, str]:
@@ -35,4 +39,8 @@ def check_card(readme: str) -> str:
         findings = sort_findings(cards.check(readme or ""))
     except CardError as exc:  # e.g. an oversized input
         findings = [cards.Finding("error", "README", str(exc), "shorten the card")]
+    except Exception:  # never a traceback to an API client: say what happened, log the details
+        log.exception("check_card failed")
+        findings = [cards.Finding("error", "README", "the card could not be checked (an internal error; the server log "
+                                  "has the details)", "please report it with the card")]
     return findings_json(findings)

@@ -6,8 +6,6 @@ between requests (the spec YAML, the original card and the undo copy travel in c
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import pandas as pd
 
 from cards.refdata import known_models, languages
 from ui.settings import AppSettings
+from ui.studio_downloads import DownloadCache
 from ui.studio_form import FORM_FIELDS, CardForm, apply_form, form_from_data
 from ui.studio_sections import add_section, apply_section, remove_section, section_choices, section_fields
 from ui.studio_sources import (
@@ -47,8 +46,6 @@ from ui.studio_view import (
     summary_md,
 )
 
-DOWNLOAD_DIR = Path(tempfile.gettempdir()) / "lineup-studio"
-
 
 def language_choices() -> list[tuple[str, str]]:
     """(label, code) pairs for the language picker."""
@@ -67,23 +64,13 @@ def table_frame(headers: list[str], rows: tuple) -> pd.DataFrame:
     return pd.DataFrame(data, columns=headers)
 
 
-def write_download(text: str, name: str) -> str:
-    """Write text to a per-content file for a download button; returns its path."""
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
-    folder = DOWNLOAD_DIR / digest
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / name
-    if not path.exists():
-        path.write_text(text, encoding="utf-8")
-    return str(path)
-
-
 
 class StudioHandlers:
     """View updates and event handlers; the subclass creates the components they name."""
 
     settings: AppSettings
     form: list
+    downloads: DownloadCache  # the bounded folder the download buttons' files go to
 
     # ------------------------------------------------------------ view helpers
 
@@ -118,7 +105,7 @@ class StudioHandlers:
         out: dict = {
             self.summary: summary_md(view, bool(override)),
             self.findings: gr.update(value=self._finding_frame(view), label=findings_label(view.line_source)),
-            self.dl_spec: gr.update(value=write_download(spec_yaml or "", "card-spec.yaml")),
+            self.dl_spec: gr.update(value=self.downloads.write(spec_yaml or "", "card-spec.yaml")),
             self.readme_state: view.readme,
         }
         if view.readme is not None:
@@ -126,7 +113,7 @@ class StudioHandlers:
             out[self.readme] = view.readme
             out[self.diff] = self._diff_text(view)
             out[self.chart] = self._chart_update(view)
-            out[self.dl_readme] = gr.update(value=write_download(view.readme, "README.md"),
+            out[self.dl_readme] = gr.update(value=self.downloads.write(view.readme, "README.md"),
                                             interactive=view.can_download(bool(override)))
         else:
             out[self.dl_readme] = gr.update(interactive=False)

@@ -14,8 +14,9 @@ import gradio as gr
 from cards.refdata import known_models, licenses, pipeline_tags
 from ui.settings import AppSettings
 from ui.studio_api import build_card, check_card
+from ui.studio_downloads import DownloadCache
 from ui.studio_form import FORM_FIELDS, NO_CHOICE, CardForm, form_from_data
-from ui.studio_handlers import StudioHandlers, choices_with, language_choices, table_frame, write_download
+from ui.studio_handlers import StudioHandlers, choices_with, language_choices, table_frame
 from ui.studio_push import oauth_available, offline_reason, push_note, push_to_hub
 from ui.studio_sources import EMPTY, Loaded, example_choices, format_choices, format_example, load_start
 from ui.studio_tables import BENCH_FIXED, HYPER_HEADERS
@@ -49,6 +50,7 @@ class StudioTab(StudioHandlers):
     def __init__(self, settings: AppSettings):
         self.settings = settings
         self.form: list[gr.components.Component] = []
+        self.downloads = DownloadCache()
 
     # ------------------------------------------------------------ layout
 
@@ -203,10 +205,10 @@ class StudioTab(StudioHandlers):
             self.override = gr.Checkbox(False, label="Override errors (download anyway)", scale=2,
                                         elem_id="studio-override")
             self.dl_readme = gr.DownloadButton("Download README.md", variant="primary", scale=2,
-                                               value=write_download(view.readme, "README.md") if view.readme else None,
+                                               value=self.downloads.write(view.readme, "README.md") if view.readme else None,
                                                interactive=view.can_download(False), elem_id="studio-download-readme")
             self.dl_spec = gr.DownloadButton("Download spec YAML", scale=2, elem_id="studio-download-spec",
-                                             value=write_download(first.spec_yaml, "card-spec.yaml"))
+                                             value=self.downloads.write(first.spec_yaml, "card-spec.yaml"))
         with gr.Accordion("Push to the Hub (pull request)", open=False, elem_id="studio-push"):
             offline = offline_reason() is not None
             with gr.Row(equal_height=True):

@@ -7,6 +7,7 @@ where one is known) instead of an exception, so a half-typed spec never breaks t
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,11 +19,12 @@ from cards.errors import CardError, SpecError, YamlError
 from cards.findings import has_errors, sort_findings
 from cards.safeyaml import dump_yaml, load_yaml
 
+log = logging.getLogger("lineup.studio")
 SPEC_SOURCE = "spec YAML"
 FINDING_HEADERS = ["severity", "field", "line", "problem", "fix"]
 SEVERITY_ICONS = {"error": "✖ error", "warning": "⚠ warning", "info": "ℹ info"}
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-_UNKNOWN_KEY = re.compile(r"^unknown key '([^']+)' in (\S+)")
+_UNKNOWN_KEY = re.compile(r"^unknown key '([^']+)' in ([^\s;]+)")
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,18 @@ def render_view(spec_yaml: str, original: str | None = None) -> StudioView:
     Returns:
         A StudioView; errors are findings, never exceptions.
     """
+    try:
+        return _render(spec_yaml, original)
+    except Exception:  # a bug must not break the page: say so in the findings, keep the typed spec
+        log.exception("studio render failed")
+        data, _ = parse_yaml(spec_yaml)
+        return StudioView(data, None, [cards.Finding(
+            "error", "spec", "the studio could not render this spec (an internal error; the server log has the details)",
+            "simplify the part you changed last, and please report it")])
+
+
+def _render(spec_yaml: str, original: str | None) -> StudioView:
+    """render_view without the last-resort guard."""
     data, problem = parse_yaml(spec_yaml)
     if problem is not None:
         return StudioView(None, None, [problem], yaml_ok=False)

@@ -19,6 +19,7 @@ from playground.backends.base import ColumnEmitter, ColumnRequest
 from playground.catalog import Endpoint, ModelSpec
 from playground.errors import GenerationError
 from playground.events import GenerationEvent, StopReason
+from playground.formats.lint import typed_markers
 from playground.sampling import SamplingOptions
 
 T = TypeVar("T")
@@ -222,6 +223,12 @@ def drive(
         STATUS*, TOKEN*, then one DONE or ERROR event.
     """
     em = ColumnEmitter(req)
+    for marker in typed_markers(req.fmt, list(req.messages)):
+        warnings = [
+            *warnings,
+            f"warning: a message contains {marker!r}; a remote server reads raw text, so it may act as a turn marker "
+            "(local columns encode it as plain text)",
+        ]
     for w in warnings:
         yield em.status(w)
     em.metrics.restart()

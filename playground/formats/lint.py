@@ -70,3 +70,14 @@ def lint_prompt(
                 LintFinding("no-generation-prompt", f"the prompt does not end with {ending!r}: the model may continue the user's turn")
             )
     return findings
+
+
+def lint_lines(prompt: str, tokenizer, fmt: PromptFormat | None, ids: list[int]) -> list[str]:
+    """Lint findings as display lines ('warning: …' / 'info: …') for the ids really sent."""
+    return [f"{f.severity}: {f.message}" for f in lint_prompt(prompt, tokenizer, fmt, ids=ids)]
+
+
+def typed_markers(fmt: PromptFormat, messages: list[dict[str, str]]) -> list[str]:
+    """The format's own markers (special tokens and stop strings) that occur inside message contents."""
+    markers = set(fmt.special_tokens) | set(fmt.stop_strings)
+    return sorted(m for m in markers if m.strip() and any(m in msg["content"] for msg in messages))
