@@ -316,7 +316,10 @@ def check_card(text: str) -> list[Finding]:
     merge_ids = list(dict.fromkeys(i for plan in plans for i in plan.hub_ids() + [m.guess for m in plan.unmapped()
                                                                                   if m.guess]))
     meta: dict[str, Any] = {}
-    if fm.yaml_text is None:
+    if fm.yaml_text is None and re.match(r"\s*---[ \t]*\r?(\n|$)", text):
+        findings.append(Finding("error", "metadata", "the front matter opened with --- is never closed, so the Hub "
+                                "reads no metadata", "end the metadata block with a line holding only ---", 1))
+    elif fm.yaml_text is None:
         findings.append(Finding("warning", "metadata", "the card has no YAML front matter",
                                 "start the file with --- license: ... --- so the Hub can index it", 1))
     else:

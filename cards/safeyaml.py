@@ -112,6 +112,31 @@ def _expanded_size(node: Node, memo: dict[int, int]) -> int:
     return size
 
 
+def _duplicate_key(root: Node) -> tuple[str, int, int] | None:
+    """The first key that a mapping repeats, as (key, first line, repeat line), or None.
+
+    PyYAML keeps the last value silently; the Hub's YAML parser rejects the whole block.
+    """
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            lines: dict[str, int] = {}
+            for key, value in node.value:
+                if isinstance(key, ScalarNode) and key.value != "<<":
+                    line = key.start_mark.line + 1
+                    if key.value in lines:
+                        return key.value, lines[key.value], line
+                    lines[key.value] = line
+                stack.append(value)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return None
+
+
 def check_size(text: str | bytes, what: str) -> None:
     """Refuse inputs over MAX_INPUT_BYTES (or text with lone surrogates) with a message that names the input."""
     if isinstance(text, str):
@@ -198,6 +223,11 @@ def load_yaml(text: str, what: str, line_offset: int = 0) -> Any:
         if size > MAX_EXPANDED_NODES:
             raise YamlError(what, f"aliases expand to {size:,} nodes (limit {MAX_EXPANDED_NODES:,})",
                             None, "remove the anchors (&name) and aliases (*name)")
+        dupe = _duplicate_key(node)
+        if dupe is not None:
+            key, first, again = dupe
+            raise YamlError(what, f"duplicate key '{key}' (first on line {first + line_offset})", again + line_offset,
+                            "keep one of them: YAML parsers disagree on which one wins, and the Hub rejects the block")
         return loader.construct_document(node)
     except YamlError:
         raise

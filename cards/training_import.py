@@ -95,6 +95,8 @@ def import_training(text: str, source: str = "training config") -> TrainingImpor
         data = json.loads(text) if stripped.startswith("{") else load_yaml(text, source)
     except json.JSONDecodeError as exc:
         raise TrainingImportError(f"{source}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise TrainingImportError(f"{source}: JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise TrainingImportError(f"{source}: expected a mapping of training settings")
     axolotl = any(k in data for k in ("sequence_len", "micro_batch_size", "num_epochs", "base_model", "datasets"))

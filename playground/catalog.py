@@ -194,7 +194,7 @@ def spec_for_folder(folder: str | Path, allowed_dirs: list[Path] | None = None) 
 
     try:
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise CatalogError(f"{folder}/config.json is not valid JSON: {exc}") from exc
     slug = "".join(c if c.isalnum() or c in "._-" else "-" for c in path.name.lower()).strip("-._") or "local"
     return ModelSpec(

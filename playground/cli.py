@@ -67,6 +67,8 @@ def read_messages(args: argparse.Namespace) -> list[dict]:
             raise LineupError(f"--messages: cannot read {args.messages}: {exc.strerror}") from exc
         except ValueError as exc:
             raise LineupError(f"--messages: {args.messages} is not valid JSON: {exc}") from exc
+        except RecursionError:
+            raise LineupError(f"--messages: {args.messages} is nested too deeply to be a list of messages") from None
         if not isinstance(messages, list):
             raise LineupError("--messages: the file must hold a JSON list of {role, content} objects")
     else:
@@ -116,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # never a traceback: say what failed and how to report it
+        print(f"error: unexpected {type(exc).__name__}: {exc} (please report this with the command you ran)",
+              file=sys.stderr)
+        return 2
 
 
 def _load_plugins() -> None:

@@ -110,6 +110,8 @@ class ReplayRecord(BaseModel):
             data = json.loads(text)
         except ValueError as exc:
             raise ReplayError(f"the replay record is not valid JSON: {exc}") from exc
+        except RecursionError:
+            raise ReplayError("the replay record is not valid JSON: it is nested too deeply") from None
         if isinstance(data, dict) and data.get("schema_version") not in (None, SCHEMA_VERSION):
             raise ReplayError(f"replay schema_version {data.get('schema_version')!r} is not supported (this Lineup reads {SCHEMA_VERSION})")
         try:

@@ -1,6 +1,7 @@
 """Fixtures for end-to-end tests: the real app in a subprocess on loopback, and headless Chromium.
 
-Import the fixtures you need into a test module: ``from app_support import app_url, browser_page``.
+conftest.py registers the fixtures once for the whole session; test modules must not import them
+(a fixture imported into a module is a separate session fixture there: a second app, a second browser).
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Shared end-to-end fixtures, defined once so session scope really means one app and one browser.
+from app_support import app_url, browser_page, chromium_browser  # noqa: F401
+
 # Offline and quiet before anything imports huggingface_hub, transformers or gradio.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"

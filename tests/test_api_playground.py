@@ -6,7 +6,6 @@ import json
 import time
 
 import pytest
-from app_support import app_url  # noqa: F401 - the fixture
 from gradio_client import Client
 
 pytestmark = pytest.mark.slow
@@ -15,7 +14,7 @@ FINISHED = {"eos", "stop_string", "max_tokens"}
 
 
 @pytest.fixture
-def client(app_url):  # noqa: F811
+def client(app_url):
     return Client(app_url, verbose=False)
 
 
@@ -68,7 +67,7 @@ def test_stop_cancels_every_column_of_this_session(client):
         assert col["metrics"]["generated_tokens"] < 400  # far less than the ~500 the context allows
 
 
-def test_stop_from_another_session_does_not_cancel(client, app_url):  # noqa: F811
+def test_stop_from_another_session_does_not_cancel(client, app_url):
     other = Client(app_url, verbose=False)
     assert other.predict(api_name="/stop")["stopped"] == 0
     result = client.predict(["demo-llama"], "Hello!", "", {"temperature": 0.0, "max_new_tokens": 32}, api_name="/generate")

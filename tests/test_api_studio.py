@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from app_support import app_url  # noqa: F401 - the fixture
 from gradio_client import Client
 
 import cards
@@ -18,7 +17,7 @@ SCRIBE = ROOT / "examples" / "cards" / "memphis-scribe-3b.yaml"
 
 
 @pytest.fixture(scope="module")
-def client(app_url):  # noqa: F811
+def client(app_url):
     return Client(app_url, verbose=False)
 
 

@@ -6,7 +6,7 @@ import contextlib
 import json
 
 import pytest
-from app_support import app_url, browser_page, chromium_browser, save_screenshot  # noqa: F401 - fixtures
+from app_support import save_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
 
@@ -54,7 +54,7 @@ def metrics(page, i: int) -> str:
     return page.inner_text(f"#lu-metrics-{i}")
 
 
-def test_two_demo_models_side_by_side(browser_page, app_url, tmp_path):  # noqa: F811
+def test_two_demo_models_side_by_side(browser_page, app_url, tmp_path):
     page = browser_page
     with shot_on_failure(page, "test_two_demo_models_side_by_side"):
         open_app(page, app_url)
@@ -111,7 +111,7 @@ def test_two_demo_models_side_by_side(browser_page, app_url, tmp_path):  # noqa:
         save_screenshot(page, "playground")
 
 
-def test_invalid_setting_is_shown_next_to_the_controls_and_keeps_the_message(browser_page, app_url):  # noqa: F811
+def test_invalid_setting_is_shown_next_to_the_controls_and_keeps_the_message(browser_page, app_url):
     page = browser_page
     with shot_on_failure(page, "test_invalid_setting_is_shown_next_to_the_controls_and_keeps_the_message"):
         open_app(page, app_url)
@@ -126,7 +126,7 @@ def test_invalid_setting_is_shown_next_to_the_controls_and_keeps_the_message(bro
         assert "Traceback" not in page.content()
 
 
-def test_exported_replay_imports_and_runs_again(browser_page, app_url, tmp_path):  # noqa: F811
+def test_exported_replay_imports_and_runs_again(browser_page, app_url, tmp_path):
     page = browser_page
     with shot_on_failure(page, "test_exported_replay_imports_and_runs_again"):
         open_app(page, app_url)

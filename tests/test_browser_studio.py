@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_support import app_url, browser_page, chromium_browser, save_screenshot  # noqa: F401 - fixtures
+from app_support import save_screenshot
 
 import cards
 
@@ -49,7 +49,7 @@ def download_readme(page) -> str:
     return Path(info.value.path()).read_text(encoding="utf-8")
 
 
-def test_import_fix_license_preview_and_download(browser_page, app_url):  # noqa: F811
+def test_import_fix_license_preview_and_download(browser_page, app_url):
     page = browser_page
     open_studio(page, app_url)
 
@@ -86,7 +86,7 @@ def test_import_fix_license_preview_and_download(browser_page, app_url):  # noqa
     save_screenshot(page, "studio")
 
 
-def test_build_memphis_scribe_from_its_example(browser_page, app_url):  # noqa: F811
+def test_build_memphis_scribe_from_its_example(browser_page, app_url):
     page = browser_page
     open_studio(page, app_url)
     page.click("#studio-start-choice input")

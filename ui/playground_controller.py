@@ -14,8 +14,9 @@ from typing import Any
 
 from playground.backends.base import turn_content
 from playground.catalog import ModelSpec, get_model, list_models
-from playground.errors import LineupError
+from playground.errors import LineupError, MessageError
 from playground.events import GenerationEvent
+from playground.formats import normalize_messages
 from playground.formats.detect import FormatChoice
 from playground.replay import ReplayRecord, build_record, compare, request_from_column
 from playground.sampling import SamplingOptions
@@ -55,7 +56,14 @@ class Turn:
 
 def check_selection(model_ids: Sequence[str] | None) -> list[str]:
     """1-4 known model ids (LineupError otherwise)."""
+    if isinstance(model_ids, str):
+        model_ids = [model_ids]  # one id given without a list
+    if model_ids is not None and not isinstance(model_ids, Sequence):
+        raise LineupError(f"models must be a list of model ids, got {type(model_ids).__name__}")
     ids = [m for m in (model_ids or []) if m]
+    bad = [m for m in ids if not isinstance(m, str)]
+    if bad:
+        raise LineupError(f"models must be a list of model ids (strings), got {repr(bad[0])[:60]}")
     if not ids:
         raise LineupError("pick at least one model")
     if len(ids) > MAX_COLUMNS:
@@ -103,7 +111,7 @@ class Playground:
     def __init__(self, pool: Any = None, allowed_dirs: Sequence[Any] = (), throttle_s: float = 0.08):
         self._pool = pool
         self._pool_lock = threading.Lock()
-        self.allowed_dirs = list(allowed_dirs) or None
+        self.allowed_dirs = list(allowed_dirs)  # empty: no local folders at all (catalog models only)
         self.throttle_s = throttle_s
         self.cancels = CancelRegistry()
         self._tokenizers: TokenizerCache | None = None
@@ -174,8 +182,12 @@ class Playground:
             An iterator of (Turn, Frame); the first frame lists every column, the last is final and
             the turn then carries its replay record and raw-prompt details.
         """
-        if not user or not user.strip():
+        if not isinstance(user, str) or not user.strip():
             raise LineupError("type a message first")
+        # refuse what no column could send (too long, invalid Unicode) before anything runs, so the page
+        # keeps the typed message and the API answers with one clear error
+        _check_text("system prompt", system or "")
+        _check_text("message", user)
         cancel = self.cancels.open(session)
         try:
             plans = plan_turn(setups, [list(histories.get(s.model_id, [])) for s in setups], system, user, options, same_seed, self.tokenizers, self.allowed_dirs)
@@ -229,6 +241,14 @@ class Playground:
     def stop(self, session: str) -> int:
         """Set the stop flag of every run of a session; returns how many were running."""
         return self.cancels.cancel(session)
+
+
+def _check_text(what: str, text: str) -> None:
+    """Refuse a typed text no format can send (over the length limit, lone surrogates), naming it."""
+    try:
+        normalize_messages([{"role": "user", "content": text}])
+    except MessageError as exc:
+        raise MessageError(str(exc).replace("message 0 (user)", f"the {what}", 1)) from None
 
 
 def _seed(plan: ColumnPlan) -> int | None:

@@ -11,10 +11,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
-import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -30,6 +28,7 @@ from ui.playground_export import read_record, record_markdown, replay_summary
 from ui.playground_layout import RAW_PLACEHOLDER, Page, auto_badge, build_layout
 from ui.playground_runner import ColumnSetup
 from ui.playground_style import CSS
+from ui.studio_downloads import DownloadCache
 
 log = logging.getLogger("lineup.ui")
 GENERATE_GROUP = "lineup-generate"
@@ -69,7 +68,7 @@ class PlaygroundTab:
 
     def __init__(self, pg: Playground, page: Page, has_gpu: bool):
         self.pg, self.page, self.has_gpu = pg, page, has_gpu
-        self.export_dir = Path(tempfile.mkdtemp(prefix="lineup-exports-"))
+        self.exports_cache = DownloadCache(prefix="lineup-exports-")  # bounded: old exports are deleted
 
     def quant_of(self, quant: str) -> str:
         """The concrete quantization for this device ('auto' resolved)."""
@@ -116,9 +115,8 @@ class PlaygroundTab:
     def exports(self, turn: Turn) -> dict:
         """Write the turn's replay record (JSON) and Markdown report and point the download buttons at them."""
         stamp = time.strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(3)
-        jpath, mpath = self.export_dir / f"lineup-replay-{stamp}.json", self.export_dir / f"lineup-comparison-{stamp}.md"
-        jpath.write_text(turn.record.to_json(), encoding="utf-8")
-        mpath.write_text(record_markdown(turn.record), encoding="utf-8")
+        jpath = self.exports_cache.write(turn.record.to_json(), f"lineup-replay-{stamp}.json")
+        mpath = self.exports_cache.write(record_markdown(turn.record), f"lineup-comparison-{stamp}.md")
         return {self.page.export_json: gr.DownloadButton(value=str(jpath), interactive=True),
                 self.page.export_md: gr.DownloadButton(value=str(mpath), interactive=True)}
 
