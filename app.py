@@ -30,7 +30,8 @@ def build_demo(settings: AppSettings | None = None) -> gr.Blocks:
         The gr.Blocks with the Playground and Model-card studio tabs.
     """
     settings = settings or AppSettings.from_env()
-    with gr.Blocks(title="Lineup", analytics_enabled=False) as demo:
+    # delete_cache: gradio's upload/download cache is swept hourly of files older than an hour
+    with gr.Blocks(title="Lineup", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(HEADER)
         with gr.Tabs():
             with gr.Tab("Playground", id="playground"):
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> None:
         share=False,
         show_error=False,
         max_file_size=settings.max_upload_bytes,
+        state_session_capacity=settings.session_capacity,  # bounds per-session state memory
         theme=gr.themes.Soft(),
         css=playground_tab.CSS + studio_tab.CSS,
     )

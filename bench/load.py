@@ -7,7 +7,7 @@ own message and seed; its outputs equal a solo rerun of the same request), and t
 resident memory is flat: RSS after a warm-up round vs after the measured round.
 
 Run (full size, about a minute; starts its own app on a free loopback port):
-    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.load --sessions 50
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.load --sessions 50 --cancel-runs 10
 Against a running app: ``--url http://127.0.0.1:7860/ --pid PID`` (the pid is needed for RSS).
 The CI suite runs the same code at a reduced size (tests/test_reliability_app.py).
 """
@@ -191,6 +191,55 @@ def run_load(url: str, sessions: int, pid: int | None = None, models: Sequence[s
                       rss_before, rss_after, wall)
 
 
+# ---- cancel latency ---------------------------------------------------------------------------------------
+def api_cancel_latency(url: str, runs: int = 10, models: Sequence[str] = ("demo-llama", "demo-mistral")) -> list[float]:
+    """Seconds from calling /stop to the final update of a long stream, through gradio_client (one run each)."""
+    out = []
+    for i in range(runs):
+        client = connect(url)
+        options = {"temperature": 1.0, "seed": 500 + i, "max_new_tokens": 4000}
+        job = client.submit(list(models), "Tell me a long story.", "", options, True, None, None, True, api_name="/generate")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(c["text"] for u in job.outputs() for c in u["columns"]):
+            time.sleep(0.01)
+        start = time.perf_counter()
+        client.predict(api_name="/stop")
+        final = job.result(timeout=60)
+        out.append(time.perf_counter() - start)
+        assert all(c["stop_reason"] == "cancelled" for c in final["columns"]), final
+    return out
+
+
+def engine_cancel_latency(runs: int = 10, models: Sequence[str] = ("demo-llama", "demo-mistral")) -> list[float]:
+    """Seconds from setting a request's stop flag to the end of its generation threads (in this process)."""
+    import threading
+
+    from playground.pool import ModelPool
+    from playground.sampling import SamplingOptions
+    from playground.side_by_side import side_by_side
+
+    pool = ModelPool(device="cpu")
+    out = []
+    for i in range(runs):
+        cancel = threading.Event()
+        options = SamplingOptions.parse({"temperature": 1.0, "seed": 900 + i, "max_new_tokens": 4000})
+        start = None
+        for ev in side_by_side(list(models), [{"role": "user", "content": "Tell me a long story."}], options, cancel, pool):
+            if start is None and ev.generated_tokens >= 5:
+                start = time.perf_counter()
+                cancel.set()
+        while any(t.name.startswith(("lineup-generate", "lineup-column")) for t in threading.enumerate()):
+            time.sleep(0.001)
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _summary(name: str, values: list[float]) -> str:
+    """'name: median X ms, max Y ms over N runs'."""
+    return (f"{name}: median {statistics.median(values) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms "
+            f"over {len(values)} runs")
+
+
 # ---- starting the app ----------------------------------------------------------------------------------
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
@@ -199,14 +248,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_app(env_extra: dict[str, str] | None = None, log_path: Path | None = None, timeout_s: float = 180.0):
-    """Start `python app.py` on a free loopback port; returns (process, URL). The caller stops it."""
+def start_app(env_extra: dict[str, str] | None = None, log_path: Path | None = None, timeout_s: float = 180.0,
+              session_capacity: int | None = None):
+    """Start `python app.py` on a free loopback port; returns (process, URL). The caller stops it.
+
+    With session_capacity, LINEUP_SESSION_CAPACITY (gradio's ``state_session_capacity``) is set.
+    """
+    if session_capacity is not None:
+        env_extra = {**(env_extra or {}), "LINEUP_SESSION_CAPACITY": str(session_capacity)}
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
            **(env_extra or {})}
     log = open(log_path or os.devnull, "w")  # lives as long as the process
-    proc = subprocess.Popen([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    argv = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -240,14 +295,22 @@ def main() -> None:
     parser.add_argument("--url", help="a running app (default: start one)")
     parser.add_argument("--pid", type=int, help="the running app's pid (for RSS)")
     parser.add_argument("--concurrency", type=int, default=4, help="LINEUP_CONCURRENCY for the app this starts")
+    parser.add_argument("--cancel-runs", type=int, default=10, help="measure Stop latency this many times (0: skip)")
+    parser.add_argument("--rounds", type=int, default=0, help="then run this many more rounds, printing RSS after each")
+    parser.add_argument("--session-capacity", type=int, help="launch with gradio's state_session_capacity set to this")
     args = parser.parse_args()
     proc = None
     url, pid = args.url, args.pid
     if url is None:
-        proc, url = start_app({"LINEUP_CONCURRENCY": str(args.concurrency)})
+        proc, url = start_app({"LINEUP_CONCURRENCY": str(args.concurrency)}, session_capacity=args.session_capacity)
         pid = proc.pid
     try:
         report = run_load(url, args.sessions, pid, max_new_tokens=args.tokens)
+        api_cancel = api_cancel_latency(url, args.cancel_runs) if args.cancel_runs else []
+        rounds = []
+        for r in range(args.rounds):
+            done = _round(url, args.sessions, MODELS, args.tokens, offset=(r + 1) * 1_000_000)
+            rounds.append((sum(x.ok for x in done), rss_bytes(pid) if pid else 0))
     finally:
         if proc is not None:
             stop_app(proc)
@@ -255,6 +318,12 @@ def main() -> None:
           f"{args.tokens} tokens each, app concurrency {args.concurrency}")
     for line in report.lines():
         print(line)
+    for r, (ok, rss) in enumerate(rounds, 1):
+        print(f"extra round {r}: {ok}/{args.sessions} completed, app RSS {rss / 2**20:.1f} MiB")
+    if args.cancel_runs:
+        print(_summary("Stop through the API (/stop call to the final update, 2 columns)", api_cancel))
+        print(_summary("engine cancel (stop flag to the generation threads ended, 2 columns)",
+                       engine_cancel_latency(args.cancel_runs)))
 
 
 if __name__ == "__main__":

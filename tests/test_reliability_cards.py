@@ -305,3 +305,31 @@ def test_a_bad_studio_upload_changes_nothing(tmp_path):
 def test_number_formatting_never_raises(value, text):
     assert fmt_num(value) == text
     assert math.isnan(value) or fmt_num(value) != ""
+
+
+# ---- last-resort guards: a bug in one check or render becomes a finding, never a broken page or API ----------
+def test_a_crashing_metadata_check_becomes_a_finding(monkeypatch):
+    import importlib
+
+    check_mod = importlib.import_module("cards.check")  # the module (cards.check is also the function)
+
+    def broken(ctx):
+        raise TypeError("unhashable type: 'dict'")
+
+    monkeypatch.setattr(check_mod, "METADATA_CHECKS", (broken, *check_mod.METADATA_CHECKS[1:]))
+    findings = cards.check("---\nlicense: mit\n---\n# T\n\nText.\n")
+    assert any("has a shape the Hub does not read (TypeError" in f.problem for f in findings)
+
+
+def test_a_crashing_render_or_check_keeps_the_studio_and_api_answering(monkeypatch):
+    monkeypatch.setattr(cards, "build", lambda *a, **k: 1 / 0)
+    view = render_view(SPEC)
+    assert view.readme is None and "could not render this spec (an internal error" in view.findings[0].problem
+    assert "could not render" in build_card(SPEC)[1]
+    monkeypatch.setattr(cards, "check", lambda text: [][1])
+    assert "could not be checked (an internal error" in check_card("# T\n")
+
+
+def test_the_preview_survives_invalid_unicode():
+    out = cards.render_preview("---\nlicense: mit\n---\n# Title \ud800 end\n")
+    assert "Title ? end" in out

@@ -165,3 +165,14 @@ def test_a_real_process_shows_no_traceback(tmp_path, demo_dir, argv, status, fra
     proc = subprocess.run([sys.executable, *_argv(argv, files)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == status, proc.stderr[-2000:]
     assert fragment in proc.stderr and "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_an_unexpected_error_in_a_playground_command_is_one_line(capsys, monkeypatch):
+    def boom(args):
+        raise RuntimeError("disk on fire")
+
+    add_args, _ = playground_cli.COMMANDS["formats"]
+    monkeypatch.setitem(playground_cli.COMMANDS, "formats", (add_args, boom))
+    assert playground_cli.main(["formats"]) == 2
+    err = capsys.readouterr().err
+    assert "error: unexpected RuntimeError: disk on fire (please report this" in err and "Traceback" not in err

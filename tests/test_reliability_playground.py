@@ -252,5 +252,5 @@ def test_a_record_whose_format_changed_is_refused_before_running(pg, good_record
 
 def test_a_record_with_bad_options_is_refused_before_running(pg, good_record):
     record = read_record(_mutate(good_record, lambda d: d["columns"][0]["options"].update(temperature=9)))
-    with pytest.raises(OptionsError, match="temperature: must be a number from 0.0 to 2.0, got 9"):
+    with pytest.raises(OptionsError, match=r"temperature: must be a number from 0\.0 to 2\.0, got 9"):
         next(pg.run_record("s1", record))

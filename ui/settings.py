@@ -23,7 +23,8 @@ class AppSettings:
     model_dirs: tuple[Path, ...] = field(default=())  # LINEUP_MODEL_DIRS, os.pathsep-separated
     build_demo_models: bool = True  # LINEUP_DEMO_MODELS=0 skips building them
     concurrency_limit: int = 4
-    queue_size: int = 64
+    queue_size: int = 64  # requests waiting beyond this are refused ("queue is full")
+    session_capacity: int = 200  # sessions whose state is kept; the least recent beyond it are dropped
     max_upload_bytes: int = 5 * 1024 * 1024
 
     @classmethod
@@ -37,6 +38,7 @@ class AppSettings:
             model_dirs=dirs,
             build_demo_models=os.environ.get("LINEUP_DEMO_MODELS", "1") != "0",
             concurrency_limit=int(os.environ.get("LINEUP_CONCURRENCY", "4")),
+            session_capacity=int(os.environ.get("LINEUP_SESSION_CAPACITY", "200")),
         )
 
     def prepare(self, log: Callable[[str], None] = print) -> None:

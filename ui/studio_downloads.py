@@ -4,11 +4,13 @@ The studio re-renders on every edit and offers the README and the spec for downl
 Playground writes a replay record and a report after every turn. Written naively, each edit or turn
 leaves a file in /tmp forever, and a public Space fills its disk. Gradio copies a returned file into
 its own cache as soon as the handler returns, so only the most recent files need to stay here.
+The folder is removed at exit; one left by a killed process is removed by the next start.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 import threading
@@ -17,6 +19,36 @@ from collections import OrderedDict
 from pathlib import Path
 
 MAX_ENTRIES = 256  # files kept; far more than can be between a handler's return and gradio's copy
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this id exists (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def sweep_stale(prefix: str, folder: Path | None = None) -> list[Path]:
+    """Delete download folders left by processes that are gone (killed before their exit clean-up ran).
+
+    Args:
+        prefix: the folder-name prefix ('lineup-studio-'); folders are named PREFIX + PID + '-' + random.
+        folder: where to look (default: the temp directory).
+
+    Returns:
+        The folders deleted.
+    """
+    removed = []
+    for path in Path(folder or tempfile.gettempdir()).glob(f"{prefix}*"):
+        pid_text = path.name[len(prefix):].split("-", 1)[0]
+        if path.is_dir() and pid_text.isdigit() and int(pid_text) != os.getpid() and not _alive(int(pid_text)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
 
 
 class DownloadCache:
@@ -29,7 +61,10 @@ class DownloadCache:
     """
 
     def __init__(self, prefix: str = "lineup-studio-", max_entries: int = MAX_ENTRIES, root: Path | None = None):
-        self.root = Path(root) if root is not None else Path(tempfile.mkdtemp(prefix=prefix))
+        if root is None:
+            sweep_stale(prefix)
+            root = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
+        self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.max_entries = max(1, max_entries)
         self._lock = threading.Lock()
