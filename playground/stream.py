@@ -35,7 +35,7 @@ from playground.stopping import CancelCriteria
 _END = object()
 _WAKE = object()
 POLL_S = 0.05  # reader poll interval: how quickly a dead generate() thread is noticed
-WAKE_S = 0.01  # the reader is woken at most every 10 ms: fewer GIL hand-offs per token
+WAKE_S = 0.025  # tokens are decoded and the reader woken at most every 25 ms (the UI redraws every 80 ms)
 
 
 class SeededSampler(LogitsProcessor):
@@ -107,7 +107,11 @@ class IncrementalDecoder:
 
     def add(self, token_id: int) -> str:
         """Add one token; return the text it completes (possibly empty)."""
-        self.ids.append(token_id)
+        return self.extend((token_id,))
+
+    def extend(self, token_ids) -> str:
+        """Add several tokens; return the text they complete (possibly empty): one decode pair per call."""
+        self.ids.extend(token_ids)
         text = self._decode(self.ids[self._prefix:])
         if len(text) > len(self._prefix_text) and not text.endswith("\ufffd"):
             delta = text[len(self._prefix_text):]
@@ -116,12 +120,28 @@ class IncrementalDecoder:
             return delta
         return ""
 
+    def tokens_to_reach(self, start: int, prefix: int, prefix_text: str, chars: int) -> int:
+        """How many of the ids from index start it takes to decode at least chars characters.
+
+        prefix/prefix_text: the decoder's window before those ids were added (see ``extend``).
+        """
+        skip = len(prefix_text)
+        for k in range(1, len(self.ids) - start + 1):
+            text = self._decode(self.ids[prefix:start + k])[skip:].rstrip("\ufffd")
+            if len(text) >= chars:
+                return k
+        return len(self.ids) - start
+
 
 class EventStreamer(BaseStreamer):
     """Receives token ids inside generate(); decodes, matches stop strings and queues events.
 
-    Events go to ``pending`` (a deque); the reader is woken through ``wake`` for the first token
-    and then at most every WAKE_S seconds, so a fast model does not pay a thread switch per token.
+    ``put`` only records token ids and their arrival times; they are decoded and matched against
+    the stop strings in batches: on the first token, then at most every WAKE_S seconds, and once
+    more when generate() returns (``flush``). Each batch costs one decode pair and wakes the reader
+    (through ``wake``) once, so a fast model pays neither per token. A stop string completed inside a
+    batch sets ``halt`` (generate() ends a few tokens later; those tokens are not counted and their
+    text is trimmed); token counts and times stay those of the token that completed it.
     """
 
     def __init__(self, emitter: ColumnEmitter, tokenizer, wake: queue.SimpleQueue, halt: threading.Event, eos_ids: tuple[int, ...]):
@@ -134,32 +154,61 @@ class EventStreamer(BaseStreamer):
         self.saw_eos = False
         self._prompt_seen = False
         self._last_wake = 0.0
+        self._ids: list[int] = []  # received, not decoded yet
+        self._times: list[float] = []  # their arrival times
 
     def put(self, value: torch.Tensor) -> None:
         if not self._prompt_seen:  # generate() first pushes the prompt
             self._prompt_seen = True
             return
-        emitter = self.emitter
+        if self.saw_eos or self.emitter.stopped:
+            return
+        now = time.perf_counter()
         for token_id in value.reshape(-1).tolist():
-            if emitter.stopped or self.saw_eos:
-                return
-            now = time.perf_counter()
             if token_id in self.eos_ids:
-                self.saw_eos = True
-                emitter.metrics.add_tokens(1, now)
+                self.flush()
+                if not self.emitter.stopped:
+                    self.saw_eos = True
+                    self.emitter.metrics.add_tokens(1, now)
                 return
-            delta = emitter.feed(self.decoder.add(token_id), 1, now)
-            if emitter.stopped:
-                self.halt.set()  # the stop string is complete: end generate() at the next step
-            if delta:
-                # a cheap snapshot; the reader turns a batch of them into one event
-                self.pending.append((delta, emitter.text, emitter.metrics.generated_tokens, now))
-                if now - self._last_wake >= WAKE_S:
-                    self._last_wake = now
-                    self.wake.put(_WAKE)
+            self._ids.append(token_id)
+            self._times.append(now)
+        if now - self._last_wake >= WAKE_S:
+            self.flush()
+
+    def flush(self) -> None:
+        """Decode the recorded tokens, match stop strings and queue a snapshot for the reader."""
+        ids, times = self._ids, self._times
+        if not ids:
+            return
+        self._ids, self._times = [], []
+        emitter = self.emitter
+        if emitter.stopped:
+            return
+        decoder, matcher = self.decoder, emitter.matcher
+        start, prefix, prefix_text, held = len(decoder.ids), decoder._prefix, decoder._prefix_text, matcher.pending
+        text = decoder.extend(ids)
+        delta = emitter.feed(text, 0)  # tokens are counted below: only those up to a stop string
+        n = len(ids)
+        if emitter.stopped:
+            end = len(delta) + len(matcher.matched or "") - len(held)  # where the stop string ends in text
+            n = decoder.tokens_to_reach(start, prefix, prefix_text, end)
+            self.halt.set()  # the stop string is complete: end generate() at the next step
+        metrics = emitter.metrics
+        if metrics.first_token_at is None:
+            metrics.add_tokens(1, times[0])
+            metrics.add_tokens(n - 1, times[n - 1])
+        else:
+            metrics.add_tokens(n, times[n - 1])
+        if text:
+            self._last_wake = times[-1]
+        if delta:
+            # a cheap snapshot; the reader turns a batch of them into one event
+            self.pending.append((delta, emitter.text, metrics.generated_tokens, times[n - 1]))
+            self.wake.put(_WAKE)
 
     def end(self) -> None:
-        pass  # the generate thread queues _END itself, after generate() returns or raises
+        pass  # the generate thread flushes and queues _END itself, after generate() returns or raises
 
 
 def _drain(pending: collections.deque, emitter: ColumnEmitter) -> GenerationEvent | None:
@@ -242,8 +291,11 @@ def _generate_locked(loaded, req, cancel, emitter, prompt_ids, max_new, override
 
     def run() -> None:
         try:
-            with torch.inference_mode():
-                model.generate(**kwargs)
+            try:
+                with torch.inference_mode():
+                    model.generate(**kwargs)
+            finally:
+                streamer.flush()  # the tokens of the last batch
         except BaseException as exc:  # reported to the reader as an ERROR event
             failure.append(exc)
         finally:
