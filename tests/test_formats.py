@@ -271,3 +271,20 @@ def test_every_format_declares_stop_strings_that_are_its_turn_markers(fmt_id):
     assert fmt.stop_strings
     rendered = fmt.render(SHAPES["user-assistant-user"], add_generation_prompt=False)
     assert any(stop in rendered for stop in fmt.stop_strings), "a stop string must occur where a new turn begins"
+
+
+@pytest.mark.parametrize("fmt_id", TEMPLATED)
+def test_a_completion_put_back_in_history_renders_exactly_what_the_model_saw(fmt_id):
+    fmt = get_format(fmt_id)
+    prefix, suffix = fmt.assistant.split("{content}")
+    lead = prefix[len(fmt.generation_prompt):] if prefix.startswith(fmt.generation_prompt) else ""
+    completion = lead + "Hello there." + suffix  # what a model trained on the format emits
+    msgs = SHAPES["user-assistant-user"]
+    history = [*msgs, {"role": "assistant", "content": fmt.as_history(completion)}]
+    assert fmt.as_history(completion) == "Hello there."
+    assert fmt.render(history, add_generation_prompt=False) == fmt.render(msgs) + completion
+
+
+def test_cerebrum_history_drops_the_space_the_model_writes_after_ai():
+    assert get_format("cerebrum").as_history(" Cats like fish.") == "Cats like fish."
+    assert get_format("memphis").as_history("Hi.\n") == "Hi."

@@ -53,13 +53,8 @@ class ColumnRequest:
 
 
 def turn_content(fmt: PromptFormat, text: str) -> str:
-    """A finished answer as it belongs in the history: without the format's end-of-turn text.
-
-    Memphis-style models end their turn with the template's suffix ('\n') before EOS; keeping it
-    in the history would render it twice the next time the conversation is sent.
-    """
-    suffix = fmt.assistant.split("{content}")[-1] if "{content}" in fmt.assistant else ""
-    return text[: -len(suffix)] if suffix and text.endswith(suffix) else text
+    """A finished answer as it belongs in the history (see PromptFormat.as_history)."""
+    return fmt.as_history(text)
 
 
 def resolve_seed(options: SamplingOptions) -> SamplingOptions:

@@ -190,6 +190,23 @@ class PromptFormat:
         """A short SHA-256 of the chat template, for replay records and cards."""
         return hashlib.sha256((self.chat_template or "").encode()).hexdigest()[:16]
 
+    def as_history(self, completion: str) -> str:
+        """A finished completion as it belongs in the history, so the next prompt holds what the model saw.
+
+        Args:
+            completion: the generated text.
+
+        Returns:
+            The text without what the assistant template adds around it: the part of the turn prefix
+            beyond the generation prompt (Cerebrum's space after 'AI:') and the end-of-turn suffix.
+        """
+        if "{content}" not in self.assistant:
+            return completion
+        prefix, suffix = _split(self.assistant, "assistant")
+        lead = prefix[len(self.generation_prompt):] if prefix.startswith(self.generation_prompt) else ""
+        text = completion[len(lead):] if lead and completion.startswith(lead) else completion
+        return text[: -len(suffix)] if suffix and text.endswith(suffix) else text
+
     def split_answer(self, completion: str) -> tuple[str | None, str]:
         """Split a completion into (rationale, answer) for formats with an answer marker.
 
