@@ -16,20 +16,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import app_process
+
 MODELS = ("demo-llama", "demo-stablelm")
 FINISHED = {"eos", "stop_string", "max_tokens"}
 WORDS = ("otters", "lanterns", "glaciers", "violins", "comets", "orchards", "lighthouses", "bees", "deserts", "clocks")
@@ -241,50 +237,15 @@ def _summary(name: str, values: list[float]) -> str:
 
 
 # ---- starting the app ----------------------------------------------------------------------------------
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_app(env_extra: dict[str, str] | None = None, log_path: Path | None = None, timeout_s: float = 180.0,
               session_capacity: int | None = None):
-    """Start `python app.py` on a free loopback port; returns (process, URL). The caller stops it.
-
-    With session_capacity, LINEUP_SESSION_CAPACITY (gradio's ``state_session_capacity``) is set.
-    """
+    """app_process.start_app; with session_capacity, LINEUP_SESSION_CAPACITY (gradio's state_session_capacity) is set."""
     if session_capacity is not None:
         env_extra = {**(env_extra or {}), "LINEUP_SESSION_CAPACITY": str(session_capacity)}
-    port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", "PYTHONUNBUFFERED": "1",
-           **(env_extra or {})}
-    log = open(log_path or os.devnull, "w")  # lives as long as the process
-    argv = [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)]
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the app exited with status {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError(f"the app did not answer within {timeout_s:.0f} s")
+    return app_process.start_app(env_extra, log_path, timeout_s)
 
 
-def stop_app(proc: subprocess.Popen) -> None:
-    """Terminate the app and wait for it (kill after 10 s)."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
+stop_app = app_process.stop_app
 
 
 def main() -> None:

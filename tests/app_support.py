@@ -6,16 +6,12 @@ conftest.py registers the fixtures once for the whole session; test modules must
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from bench.app_process import free_port, start_app, stop_app  # noqa: F401 - re-exported for tests
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -32,68 +28,13 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(url: str, proc: subprocess.Popen, timeout_s: float = 120.0) -> None:
-    """Poll url until it answers 200, the process dies, or the (bounded) time runs out."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the app exited with status {proc.returncode} before serving {url}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"the app did not answer at {url} within {timeout_s:.0f} s")
-
-
-def start_app(env_extra: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, str]:
-    """Start `python app.py` on a free loopback port; returns (process, base URL)."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "HF_HUB_OFFLINE": "1",
-        "HF_HUB_DISABLE_TELEMETRY": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        "PYTHONUNBUFFERED": "1",
-        **env_extra,
-    }
-    log = open(log_path, "w")  # closed with the process by the fixture
-    proc = subprocess.Popen(
-        [sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_http(url, proc)
-    except RuntimeError:
-        proc.kill()
-        log.close()
-        raise RuntimeError(f"app failed to start; log:\n{log_path.read_text()[-4000:]}") from None
-    return proc, url
-
-
 @pytest.fixture(scope="session")
 def app_url(demo_dir, tmp_path_factory):
     """The base URL of the real app, started once per session with the demo models."""
     log_path = tmp_path_factory.mktemp("app") / "app.log"
     proc, url = start_app({"LINEUP_DEMO_DIR": str(demo_dir)}, log_path)
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_app(proc)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+
+from bench.app_process import free_port
 
 HOST = "127.0.0.1"
 
@@ -24,13 +25,6 @@ def llama_cpp_missing() -> str | None:
         if importlib.util.find_spec(mod) is None:
             return f"{mod} is not installed; pip install 'llama-cpp-python[server]==0.3.36' to run the remote tests"
     return None
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 @dataclass
